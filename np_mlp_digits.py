@@ -1,0 +1,287 @@
+"""A multi-layer perceptron for 8x8 handwritten digits, from scratch in NumPy.
+
+    input (64 pixels) -> linear (64 x 32) -> ReLU (32 hidden units) -> linear (32 x 10) -> softmax (10 classes)
+
+Trained with full-batch gradient descent on scikit-learn's digits (1797 images).
+Every step of learning is written out: the forward pass, the cross-entropy loss,
+its gradient by the chain rule (backpropagation), and the update.
+Aim: simple and readable, not fast or clever.
+
+Run:
+    python np_mlp_digits.py                   # 80/20 stratified split, 1000 epochs
+    python np_mlp_digits.py --test-size 0     # train on all 1797 images (no held-out score)
+    python np_mlp_digits.py --help            # every flag, with its default
+
+np_slp_digits.py is the same program without the hidden layer; diff the two.
+"""
+
+import argparse
+import math
+import sys
+import time
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+# ----------------------------------------------------------------------------
+# Data (identical in both scripts)
+
+
+def load_data(test_size=0.2, seed=42):
+    """Digits as standardised features: X_train, X_test, y_train, y_test.
+
+    A stratified split keeps the ten digits in the same proportions on both sides.
+    With test_size=0 every image is training data and the test arrays are empty.
+    """
+    X, y = load_digits(return_X_y=True)  # X: (1797, 64) ink levels 0..16, y: (1797,)
+    if test_size == 0:
+        X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]
+    else:
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=test_size, stratify=y, random_state=seed
+        )
+    X_train, X_test = standardise(X_train, X_test)
+    return X_train, X_test, y_train, y_test
+
+
+def standardise(X_train, X_test):
+    """Per-pixel z-scores, using the training part's mean and standard deviation only."""
+    mean = X_train.mean(axis=0)  # (F,)
+    std = X_train.std(axis=0)  # (F,)
+    # A pixel that is blank in every training image has std 0. Dividing it by 1 leaves it
+    # at 0 in training; dividing by std + 1e-8 instead would turn a test image's stray ink
+    # there into a feature of ~1e8 that swamps all the others and decides the prediction.
+    std = np.where(std == 0, 1.0, std)
+    return (X_train - mean) / std, (X_test - mean) / std
+
+
+def one_hot(y, num_classes):
+    """Labels (N,) -> one-hot rows (N, C): row i has a 1 in column y[i]."""
+    return np.eye(num_classes)[y]
+
+
+def log_softmax(logits):
+    """Row-wise log of the softmax, log p_j = z_j - log sum_k exp(z_k); (N, C) -> (N, C)."""
+    # exp(1000) overflows. Subtracting each row's max changes no probability (it cancels
+    # between numerator and denominator) and makes the largest exponent exp(0) = 1.
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits):
+    """Row-wise probabilities p_j = exp(z_j) / sum_k exp(z_k); (N, C) -> (N, C)."""
+    return np.exp(log_softmax(logits))
+
+
+# ----------------------------------------------------------------------------
+# The model: a hidden ReLU layer, then a linear layer and a softmax
+
+
+def init_params(n_features, n_hidden, n_classes, seed=42):
+    """Small random weights and zero biases."""
+    # A RandomState of its own: its stream is frozen across NumPy versions, so the
+    # published numbers reproduce, and the global np.random state is left alone.
+    rng = np.random.RandomState(seed)
+    return {
+        "W1": rng.randn(n_features, n_hidden) * 0.1,  # (F, H)
+        "b1": np.zeros(n_hidden),  # (H,)
+        "W2": rng.randn(n_hidden, n_classes) * 0.1,  # (H, C)
+        "b2": np.zeros(n_classes),  # (C,)
+    }
+
+
+def forward(params, X):
+    """Class probabilities for each row of X, and what backward needs."""
+    Z1 = X @ params["W1"] + params["b1"]  # (N, F) @ (F, H) -> (N, H)
+    mask = Z1 > 0  # (N, H) which hidden units are active
+    A1 = Z1 * mask  # ReLU: max(0, Z1)
+    Z2 = A1 @ params["W2"] + params["b2"]  # (N, H) @ (H, C) -> (N, C) logits
+    P = softmax(Z2)  # (N, C)
+    return P, {"X": X, "mask": mask, "A1": A1, "Z2": Z2, "P": P}
+
+
+def loss(params, X, Y, weight_decay=0.0, cache=None):
+    """Mean cross-entropy between P and one-hot Y, plus weight_decay / 2 * sum of squared weights."""
+    if cache is None:  # train passes the cache of the forward pass it has just done
+        _, cache = forward(params, X)
+    # log(P) would be -inf where a probability underflowed to 0; log_softmax of the
+    # logits is the same number, computed without ever taking log(0).
+    cross_entropy = -np.sum(Y * log_softmax(cache["Z2"])) / len(X)
+    penalty = weight_decay / 2 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))  # not biases
+    return float(cross_entropy + penalty)
+
+
+def backward(params, cache, Y, weight_decay=0.0):
+    """Gradient of loss with respect to every parameter: same keys and shapes as params."""
+    X, mask, A1, P = cache["X"], cache["mask"], cache["A1"], cache["P"]
+    N = len(X)
+    # Softmax followed by cross-entropy has the simple combined gradient P - Y per row
+    # (the softmax's Jacobian and the log's 1/p cancel); dividing by N makes it a mean.
+    dZ2 = (P - Y) / N  # (N, C)
+    dW2 = A1.T @ dZ2 + weight_decay * params["W2"]  # (H, N) @ (N, C) -> (H, C)
+    db2 = dZ2.sum(axis=0)  # (C,)
+    dA1 = dZ2 @ params["W2"].T  # (N, C) @ (C, H) -> (N, H)
+    # ReLU passes the gradient through where the unit was active and blocks it elsewhere.
+    dZ1 = dA1 * mask  # (N, H)
+    dW1 = X.T @ dZ1 + weight_decay * params["W1"]  # (F, N) @ (N, H) -> (F, H)
+    db1 = dZ1.sum(axis=0)  # (H,)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def predict(params, X):
+    """The most probable class for each row of X; (N, F) -> (N,) integers."""
+    P, _ = forward(params, X)
+    return P.argmax(axis=1)
+
+
+# ----------------------------------------------------------------------------
+# Training (the loop is the same in both scripts; only init_params differs)
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss stopped being finite: the learning rate is too large for this problem."""
+
+    def __init__(self, epoch, lr):
+        self.epoch, self.lr = epoch, lr
+        super().__init__(
+            f"training diverged at epoch {epoch}: the loss is no longer a finite number "
+            f"(the weights grew past what float64 can hold). Try a smaller learning rate than {lr:g}, e.g. --lr {lr / 10:g}."
+        )
+
+
+def accuracy(params, X, y):
+    """Fraction of rows of X whose predicted class is y."""
+    return float(np.mean(predict(params, X) == y))
+
+
+def format_record(record):
+    """One log line: 'epoch  100 | loss 0.2345 | train acc  94.3% | test acc  93.1%'."""
+    loss = record["loss"]
+    loss_text = f"{loss:.4f}" if loss < 1e5 else f"{loss:.3e}"  # a loss on its way to overflow has 100+ digits
+    line = f"epoch {record['epoch']:4d} | loss {loss_text} | train acc {100 * record['train_acc']:5.1f}%"
+    if "test_acc" in record:
+        line += f" | test acc {100 * record['test_acc']:5.1f}%"
+    return line
+
+
+def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
+          weight_decay=0.0, seed=42, print_every=100, hidden=32, log_every=None, verbose=True):
+    """Full-batch gradient descent: every epoch is one update computed from all of X_train.
+
+    Returns (params, history). history has one dict per logged epoch with its epoch, loss,
+    train_acc and, when there is a test set, test_acc. Epoch e is the model after e
+    updates: epoch 0 is untrained, epoch `epochs` is the result. Lines are printed every
+    `print_every` epochs (if verbose) and history is kept every `log_every` epochs as well
+    (default: print_every) -- log more often for smooth curves. hidden is the number of
+    hidden units.
+    """
+    n_classes = int(y_train.max()) + 1
+    params = init_params(X_train.shape[1], hidden, n_classes, seed=seed)
+    Y_train = one_hot(y_train, n_classes)  # (N, C)
+    has_test = X_test is not None and len(X_test) > 0
+    log_every = log_every or print_every
+    history = []
+    # A too-large learning rate overflows the weights. That is caught below and reported
+    # once as TrainingDiverged, instead of as a stream of RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(epochs + 1):
+            P, cache = forward(params, X_train)
+            train_loss = loss(params, X_train, Y_train, weight_decay, cache=cache)
+            if not math.isfinite(train_loss):
+                raise TrainingDiverged(epoch, lr)
+            printed = epoch % print_every == 0 or epoch == epochs
+            if printed or epoch % log_every == 0:
+                record = {"epoch": epoch, "loss": train_loss, "train_acc": accuracy(params, X_train, y_train)}
+                if has_test:
+                    record["test_acc"] = accuracy(params, X_test, y_test)
+                history.append(record)
+                if verbose and printed:
+                    print(format_record(record))
+            if epoch == epochs:
+                break
+            grads = backward(params, cache, Y_train, weight_decay)
+            params = {name: params[name] - lr * grads[name] for name in params}
+    return params, history
+
+
+# ----------------------------------------------------------------------------
+# Command line
+
+
+def _number(kind, low=None, low_ok=True, high=None):
+    """An argparse type: a finite int or float in [low, high) -- or (low, high) if not low_ok."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number, got {text!r}")
+        too_low = low is not None and (value < low or (value == low and not low_ok))
+        too_high = high is not None and value >= high
+        if not math.isfinite(value) or too_low or too_high:
+            bounds = f"{'at least' if low_ok else 'more than'} {low}" if low is not None else "finite"
+            if high is not None:
+                bounds += f" and less than {high}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text!r}")
+        return value
+
+    return parse
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="Train a one-hidden-layer ReLU network on scikit-learn's 8x8 digits "
+        "with full-batch gradient descent, printing loss and train/test accuracy.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--epochs", type=_number(int, 1), default=1000,
+                        help="number of gradient-descent updates (each uses every training image)")
+    parser.add_argument("--lr", type=_number(float, 0, low_ok=False), default=0.1,
+                        help="learning rate: the step size of each update")
+    parser.add_argument("--weight-decay", type=_number(float, 0), default=0.0,
+                        help="L2 penalty strength: adds weight_decay/2 * sum(W**2) to the loss")
+    parser.add_argument("--test-size", type=_number(float, 0, high=1), default=0.2,
+                        help="fraction of images held out for testing; 0 trains on all of them")
+    parser.add_argument("--seed", type=_number(int, 0, high=2**32), default=42,
+                        help="random seed for the train/test split and the initial weights")
+    parser.add_argument("--print-every", type=_number(int, 1), default=100,
+                        help="print a line every this many epochs (and at the last one)")
+    parser.add_argument("--hidden", type=_number(int, 1), default=32,
+                        help="number of hidden ReLU units")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        X_train, X_test, y_train, y_test = load_data(args.test_size, args.seed)
+    except ValueError as err:  # e.g. too few test images for a stratified split
+        parser.error(f"argument --test-size: {err}")
+    print(f"{len(X_train)} training images, {len(X_test)} held-out test images, "
+          f"{X_train.shape[1]} pixels each")
+
+    start = time.perf_counter()
+    try:
+        params, history = train(X_train, y_train, X_test, y_test, epochs=args.epochs, lr=args.lr,
+                                weight_decay=args.weight_decay, seed=args.seed,
+                                print_every=args.print_every, hidden=args.hidden)
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - start
+
+    final = history[-1]
+    if len(X_test):
+        print(f"held-out test accuracy {100 * final['test_acc']:.1f}% on {len(X_test)} images "
+              f"never trained on ({seconds:.2f} s of training)")
+    else:
+        print(f"no held-out images (--test-size 0): train accuracy {100 * final['train_acc']:.1f}% "
+              f"is on fitted data, not a measure of generalisation ({seconds:.2f} s of training)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
