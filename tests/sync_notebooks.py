@@ -1,0 +1,76 @@
+"""Copy every function of the scripts into its notebook, then re-execute both notebooks in place.
+
+The notebooks carry the scripts' functions verbatim, one function per code cell. After
+changing a function in a script, run (from the repository's folder):
+
+    .venv/bin/python tests/sync_notebooks.py
+
+Each notebook cell that defines exactly one of the script's functions (or classes) gets that
+function's current source; every other cell (prose, checks, figures) is left as it is. Then
+the notebook runs top to bottom in a fresh kernel and is saved with its outputs.
+"""
+
+import ast
+import pathlib
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = {"np_slp_digits.py": "np_slp_digits.ipynb", "np_mlp_digits.py": "np_mlp_digits.ipynb"}
+
+
+def script_definitions(path):
+    """{name: source} for each top-level function and class of a Python file."""
+    source = pathlib.Path(path).read_text(encoding="utf-8")
+    return {node.name: ast.get_source_segment(source, node)
+            for node in ast.parse(source).body
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+def cell_definition(cell):
+    """The name a code cell defines if the cell is one function or class and nothing else."""
+    if cell.cell_type != "code":
+        return None
+    try:
+        body = ast.parse(cell.source).body
+    except SyntaxError:
+        return None
+    if len(body) == 1 and isinstance(body[0], (ast.FunctionDef, ast.ClassDef)):
+        return body[0].name
+    return None
+
+
+def sync(notebook, definitions):
+    """Overwrite each function cell with the script's source; return the names changed."""
+    changed = []
+    for cell in notebook.cells:
+        name = cell_definition(cell)
+        if name in definitions and cell.source != definitions[name]:
+            cell.source = definitions[name]
+            changed.append(name)
+    return changed
+
+
+def execute(notebook, timeout=300):
+    """Run every cell in order in a fresh python3 kernel, with the repository as working folder."""
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(ROOT)}})
+    client.execute()
+    return notebook
+
+
+def main():
+    for script, notebook_name in NOTEBOOKS.items():
+        path = ROOT / notebook_name
+        notebook = nbformat.read(path, as_version=4)
+        changed = sync(notebook, script_definitions(ROOT / script))
+        execute(notebook)
+        nbformat.write(notebook, path)
+        print(f"{notebook_name}: {', '.join(changed) or 'no function'} copied from {script}; re-executed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
