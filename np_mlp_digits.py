@@ -98,17 +98,18 @@ def forward(params, X):
     mask = Z1 > 0  # (N, H) which hidden units are active
     A1 = Z1 * mask  # ReLU: max(0, Z1)
     Z2 = A1 @ params["W2"] + params["b2"]  # (N, H) @ (H, C) -> (N, C) logits
-    P = softmax(Z2)  # (N, C)
-    return P, {"X": X, "mask": mask, "A1": A1, "Z2": Z2, "P": P}
+    # The loss needs log-probabilities. Taking them from the logits, not as log(P), keeps
+    # them finite where a probability underflows to 0 (log(0) = -inf).
+    log_P = log_softmax(Z2)  # (N, C)
+    P = np.exp(log_P)  # (N, C) = softmax(Z2)
+    return P, {"X": X, "mask": mask, "A1": A1, "log_P": log_P, "P": P}
 
 
 def loss(params, X, Y, weight_decay=0.0, cache=None):
     """Mean cross-entropy between P and one-hot Y, plus weight_decay / 2 * sum of squared weights."""
     if cache is None:  # train passes the cache of the forward pass it has just done
         _, cache = forward(params, X)
-    # log(P) would be -inf where a probability underflowed to 0; log_softmax of the
-    # logits is the same number, computed without ever taking log(0).
-    cross_entropy = -np.sum(Y * log_softmax(cache["Z2"])) / len(X)
+    cross_entropy = -np.sum(Y * cache["log_P"]) / len(X)
     penalty = weight_decay / 2 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))  # not biases
     return float(cross_entropy + penalty)
 

@@ -92,17 +92,18 @@ def init_params(n_features, n_classes, seed=42):
 def forward(params, X):
     """Class probabilities for each row of X, and what backward needs."""
     Z = X @ params["W"] + params["b"]  # (N, F) @ (F, C) -> (N, C) logits
-    P = softmax(Z)  # (N, C)
-    return P, {"X": X, "Z": Z, "P": P}
+    # The loss needs log-probabilities. Taking them from the logits, not as log(P), keeps
+    # them finite where a probability underflows to 0 (log(0) = -inf).
+    log_P = log_softmax(Z)  # (N, C)
+    P = np.exp(log_P)  # (N, C) = softmax(Z)
+    return P, {"X": X, "log_P": log_P, "P": P}
 
 
 def loss(params, X, Y, weight_decay=0.0, cache=None):
     """Mean cross-entropy between P and one-hot Y, plus weight_decay / 2 * sum(W ** 2)."""
     if cache is None:  # train passes the cache of the forward pass it has just done
         _, cache = forward(params, X)
-    # log(P) would be -inf where a probability underflowed to 0; log_softmax of the
-    # logits is the same number, computed without ever taking log(0).
-    cross_entropy = -np.sum(Y * log_softmax(cache["Z"])) / len(X)
+    cross_entropy = -np.sum(Y * cache["log_P"]) / len(X)
     penalty = weight_decay / 2 * np.sum(params["W"] ** 2)  # weights only, not biases
     return float(cross_entropy + penalty)
 
