@@ -22,6 +22,7 @@ import time
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 
 # ----------------------------------------------------------------------------
@@ -244,6 +245,9 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    # One BLAS thread: on matrices this small a second one gains ~7 % on an idle machine but
+    # makes training 2-3x slower while another process keeps a core busy (benchmarks/bench.py).
+    threadpool_limits(limits=1, user_api="blas")
     try:
         X_train, X_test, y_train, y_test = load_data(args.test_size, args.seed)
     except ValueError as err:  # e.g. too few test images for a stratified split
