@@ -11,9 +11,9 @@ import pytest
 from conftest import ROOT
 from sync_notebooks import NOTEBOOKS, execute, script_definitions
 
-# A fresh top-to-bottom run on a 2-core machine takes about 10 s of work plus a kernel start;
-# the issue allows 60 s each (90 s for the MLP notebook once "Going further" is in).
-TIME_LIMIT_SECONDS = {"np_slp_digits.ipynb": 60, "np_mlp_digits.ipynb": 60}
+# Fresh top-to-bottom runs take about 20 s (SLP) and 55 s (MLP, with its five-split comparison)
+# on a 2-core machine; these are the budgets a class can wait for, agreed in the issues.
+TIME_LIMIT_SECONDS = {"np_slp_digits.ipynb": 60, "np_mlp_digits.ipynb": 90}
 SIZE_LIMIT_BYTES = 2_000_000  # both notebooks together, figures included
 PAIRS = [(script, notebook) for script, notebook in NOTEBOOKS.items()]
 
@@ -139,3 +139,44 @@ def test_committed_notebook_is_clean(notebook, committed):
 
 def test_notebooks_are_small():
     assert sum((ROOT / notebook).stat().st_size for notebook in NOTEBOOKS.values()) < SIZE_LIMIT_BYTES
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS.values())
+def test_every_gradient_check_in_the_notebooks_passes(notebook, committed):
+    # the walkthrough's check, the L1 subgradient, the sigmoid and the deep network's
+    checks = [line for line in result_lines_all(committed[notebook]) if "gradient check" in line]
+    assert len(checks) >= (3 if notebook.startswith("np_slp") else 14)
+    for line in checks:
+        error = float(re.search(r"relative error ([0-9.e+-]+)", line).group(1))
+        assert error <= 1e-6, line
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS.values())
+def test_going_further_has_its_experiments(notebook, committed):
+    headings = [c.source.splitlines()[0] for c in committed[notebook].cells if c.cell_type == "markdown"]
+    assert "# Going further" in headings
+    expected = ["## L2 or L1: two ways to keep the weights small"] if notebook.startswith("np_slp") else [
+        "## Sigmoid or ReLU?", "## Going deeper", "## The learning rate", "## How good can it get?"]
+    assert set(expected) <= set(headings)
+
+
+def test_the_from_scratch_mlp_reaches_a_median_of_98_percent_over_five_splits(committed):
+    lines = [line for line in result_lines(committed["np_mlp_digits.ipynb"])
+             if line.startswith("NumPy MLP (from scratch)")]
+    assert len(lines) == 1
+    median = float(re.search(r"median (\d+\.\d)%", lines[0]).group(1))
+    assert median >= 98.0
+    for name in ["scikit-learn MLPClassifier", "scikit-learn LogisticRegression", "scikit-learn SVC"]:
+        assert any(line.startswith(name) for line in result_lines(committed["np_mlp_digits.ipynb"])), name
+
+
+def result_lines_all(notebook):
+    return [line for text in output_texts(notebook) for line in text.splitlines()]
+
+
+def test_readme_quotes_the_notebooks_comparison(committed):
+    line = next(line for line in result_lines(committed["np_mlp_digits.ipynb"])
+                if line.startswith("NumPy MLP (from scratch)"))
+    median = re.search(r"median (\d+\.\d)%", line).group(1)
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"median held-out accuracy of {median} % over five stratified splits" in readme
