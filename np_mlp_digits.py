@@ -160,8 +160,8 @@ def accuracy(params, X, y):
 
 def format_record(record):
     """One log line: 'epoch  100 | loss 0.2345 | train acc  94.3% | test acc  93.1%'."""
-    loss = record["loss"]
-    loss_text = f"{loss:.4f}" if loss < 1e5 else f"{loss:.3e}"  # a loss on its way to overflow has 100+ digits
+    value = record["loss"]
+    loss_text = f"{value:.4f}" if value < 1e5 else f"{value:.3e}"  # a loss on its way to overflow has 100+ digits
     line = f"epoch {record['epoch']:4d} | loss {loss_text} | train acc {100 * record['train_acc']:5.1f}%"
     if "test_acc" in record:
         line += f" | test acc {100 * record['test_acc']:5.1f}%"
@@ -189,7 +189,7 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     # once as TrainingDiverged, instead of as a stream of RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs + 1):
-            P, cache = forward(params, X_train)
+            _, cache = forward(params, X_train)
             train_loss = loss(params, X_train, Y_train, weight_decay, cache=cache)
             if not math.isfinite(train_loss):
                 raise TrainingDiverged(epoch, lr)
