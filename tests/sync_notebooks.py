@@ -56,6 +56,7 @@ def sync(notebook, definitions):
 def execute(notebook, timeout=300):
     """Run every cell in order in a fresh python3 kernel, with the repository as working folder."""
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+                            coalesce_streams=True,  # one output per cell and stream: tidy, stable diffs
                             resources={"metadata": {"path": str(ROOT)}})
     client.execute()
     return notebook

@@ -53,8 +53,14 @@ def output_texts(notebook):
 
 
 def result_lines(notebook):
-    """The lines that carry results: epoch lines, accuracies and tables (all contain a %)."""
-    return [line for text in output_texts(notebook) for line in text.splitlines() if "%" in line]
+    """The lines that carry our results: epoch lines, accuracies and tables (all contain a %).
+
+    Rows of scikit-learn's own classifiers are left out: its solvers change between releases
+    (LogisticRegression scores one image differently in 1.2 than in 1.9), while every number
+    the from-scratch code prints is the same from NumPy 1.24 to 2.5.
+    """
+    return [line for text in output_texts(notebook) for line in text.splitlines()
+            if "%" in line and not line.startswith("scikit-learn ")]
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +172,9 @@ def test_the_from_scratch_mlp_reaches_a_median_of_98_percent_over_five_splits(co
     assert len(lines) == 1
     median = float(re.search(r"median (\d+\.\d)%", lines[0]).group(1))
     assert median >= 98.0
+    table = "\n".join(output_texts(committed["np_mlp_digits.ipynb"]))
     for name in ["scikit-learn MLPClassifier", "scikit-learn LogisticRegression", "scikit-learn SVC"]:
-        assert any(line.startswith(name) for line in result_lines(committed["np_mlp_digits.ipynb"])), name
+        assert re.search(rf"^{name}.* median \d+\.\d%   min", table, re.M), name
 
 
 def result_lines_all(notebook):
