@@ -1,5 +1,6 @@
 """Shared fixtures: both scripts, imported as modules, and the digits split once per session."""
 
+import functools
 import pathlib
 import sys
 
@@ -31,3 +32,14 @@ def model(request):
 def digits():
     """The default split: X_train, X_test, y_train, y_test (identical in both scripts)."""
     return np_slp_digits.load_data()
+
+
+@functools.lru_cache(maxsize=None)
+def default_run(module, test_size=0.2):
+    """(params, history) of `module`'s train with its defaults on load_data(test_size), run once.
+
+    Several test files check the same default runs (held-out floors, README tables, notebook
+    lines); training each once keeps the suite fast. Callers must not modify the result.
+    """
+    X_train, X_test, y_train, y_test = module.load_data(test_size=test_size)
+    return module.train(X_train, y_train, X_test, y_test, verbose=False)

@@ -8,7 +8,7 @@ import time
 
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import ROOT, default_run
 from sync_notebooks import NOTEBOOKS, execute, script_definitions
 
 # Fresh top-to-bottom runs take about 20 s (SLP) and 55 s (MLP, with its five-split comparison)
@@ -121,8 +121,7 @@ def test_notebook_training_prints_the_same_lines_as_the_script(script, notebook,
     import np_slp_digits
 
     module = np_slp_digits if script.startswith("np_slp") else np_mlp_digits
-    X_train, X_test, y_train, y_test = module.load_data()
-    _, history = module.train(X_train, y_train, X_test, y_test, verbose=False)
+    _, history = default_run(module)
     epoch_lines = [line for line in result_lines(committed[notebook]) if line.startswith("epoch ")]
     assert epoch_lines == [module.format_record(record) for record in history]
 

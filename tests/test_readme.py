@@ -8,7 +8,7 @@ import contextlib
 import io
 import re
 
-from conftest import ROOT
+from conftest import ROOT, default_run
 
 import np_mlp_digits
 import np_slp_digits
@@ -22,10 +22,7 @@ def percent(fraction):
 
 def epoch_table(test_size):
     """The README's table of both scripts' logged epochs for one --test-size."""
-    runs = []
-    for module in (np_slp_digits, np_mlp_digits):
-        X_train, X_test, y_train, y_test = module.load_data(test_size=test_size)
-        runs.append(module.train(X_train, y_train, X_test, y_test, verbose=False)[1])
+    runs = [default_run(module, test_size)[1] for module in (np_slp_digits, np_mlp_digits)]
     splits = ["loss", "train acc", "test acc"] if test_size else ["loss", "train acc"]
     header = ["epoch"] + [f"{name} {split}" for name in ("SLP", "MLP") for split in splits]
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
@@ -70,8 +67,7 @@ def test_readme_example_output_is_what_the_mlp_script_prints():
 
 def test_slp_reproduces_the_originally_published_train_accuracies():
     # The table the first version of these scripts published, at one decimal.
-    X_train, _, y_train, _ = np_slp_digits.load_data(test_size=0)
-    _, history = np_slp_digits.train(X_train, y_train, verbose=False)
+    _, history = default_run(np_slp_digits, test_size=0)
     published = [13.0, 94.3, 96.2, 96.8, 97.4, 97.8, 98.2, 98.2, 98.2, 98.2]
     assert [round(100 * r["train_acc"], 1) for r in history[:10]] == published
 

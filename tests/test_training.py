@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import ROOT, SCRIPTS, make_params
+from conftest import ROOT, SCRIPTS, default_run, make_params
 from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -22,9 +22,8 @@ MIN_TEST_ACC = {np_slp_digits: 0.950, np_mlp_digits: 0.955}
 
 
 @pytest.fixture(scope="module")
-def default_runs(digits):
-    X_train, X_test, y_train, y_test = digits
-    return {m: m.train(X_train, y_train, X_test, y_test, verbose=False) for m in SCRIPTS.values()}
+def default_runs():
+    return {m: default_run(m) for m in SCRIPTS.values()}
 
 
 def test_default_run_reaches_its_held_out_accuracy(model, default_runs):
