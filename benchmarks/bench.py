@@ -160,8 +160,10 @@ def busy_other_core():
 def describe_machine():
     print("machine")
     print(f"  {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    model = platform.processor()
+    if os.path.exists("/proc/cpuinfo"):  # Linux names the CPU model there; platform often does not
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
     print(f"  CPU: {model or 'unknown'}")
     print(f"  NumPy {np.__version__}", end="")
     for pool in threadpool_info():
