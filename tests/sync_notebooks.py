@@ -3,7 +3,8 @@
 The notebooks carry the scripts' functions verbatim, one function per code cell. After
 changing a function in a script, run (from the repository's folder):
 
-    .venv/bin/python tests/sync_notebooks.py
+    .venv/bin/python tests/sync_notebooks.py                       # both notebooks
+    .venv/bin/python tests/sync_notebooks.py np_mlp_digits.ipynb   # or just the ones named
 
 Each notebook cell that defines exactly one of the script's functions (or classes) gets that
 function's current source; every other cell (prose, checks, figures) is left as it is. Then
@@ -62,8 +63,16 @@ def execute(notebook, timeout=300):
     return notebook
 
 
-def main():
+def main(argv=None):
+    names = sys.argv[1:] if argv is None else argv
+    unknown = set(names) - set(NOTEBOOKS.values())
+    if unknown:
+        print(f"error: not a walkthrough notebook: {', '.join(sorted(unknown))}; "
+              f"expected any of {', '.join(NOTEBOOKS.values())}", file=sys.stderr)
+        return 2
     for script, notebook_name in NOTEBOOKS.items():
+        if names and notebook_name not in names:
+            continue
         path = ROOT / notebook_name
         notebook = nbformat.read(path, as_version=4)
         changed = sync(notebook, script_definitions(ROOT / script))

@@ -4,16 +4,14 @@ import ast
 import copy
 import re
 import socket
-import time
 
 import nbformat
 import pytest
 from conftest import ROOT, default_run
 from sync_notebooks import NOTEBOOKS, execute, script_definitions
 
-# Fresh top-to-bottom runs take about 20 s (SLP) and 55 s (MLP, with its five-split comparison)
-# on a 2-core machine; these are the budgets a class can wait for, agreed in the issues.
-TIME_LIMIT_SECONDS = {"np_slp_digits.ipynb": 60, "np_mlp_digits.ipynb": 90}
+# How long a fresh run takes is measured in benchmarks/bench.py, never asserted here: a busy
+# machine is not a bug.
 SIZE_LIMIT_BYTES = 2_000_000  # both notebooks together, figures included
 PAIRS = [(script, notebook) for script, notebook in NOTEBOOKS.items()]
 
@@ -70,13 +68,8 @@ def committed():
 
 @pytest.fixture(scope="module")
 def fresh(committed):
-    """Each notebook executed from a fresh kernel, and how long that took."""
-    runs = {}
-    for name, notebook in committed.items():
-        start = time.perf_counter()
-        executed = execute(copy.deepcopy(notebook))
-        runs[name] = executed, time.perf_counter() - start
-    return runs
+    """Each notebook executed from a fresh kernel."""
+    return {name: execute(copy.deepcopy(notebook)) for name, notebook in committed.items()}
 
 
 @pytest.mark.parametrize("script, notebook", PAIRS)
@@ -101,18 +94,16 @@ def test_the_identity_check_fails_when_a_function_is_edited_in_one_place(committ
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS.values())
-def test_notebook_runs_top_to_bottom_from_a_fresh_kernel_in_time(notebook, fresh):
-    executed, seconds = fresh[notebook]
-    errors = [o for cell in executed.cells for o in cell.get("outputs", []) if o.output_type == "error"]
+def test_notebook_runs_top_to_bottom_from_a_fresh_kernel(notebook, fresh):
+    errors = [o for cell in fresh[notebook].cells for o in cell.get("outputs", []) if o.output_type == "error"]
     assert errors == []
-    assert seconds < TIME_LIMIT_SECONDS[notebook]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS.values())
 def test_committed_results_are_what_a_fresh_run_prints(notebook, committed, fresh):
     committed_lines = result_lines(committed[notebook])
     assert any(line.startswith("epoch 1000 |") for line in committed_lines)
-    assert committed_lines == result_lines(fresh[notebook][0])
+    assert committed_lines == result_lines(fresh[notebook])
 
 
 @pytest.mark.parametrize("script, notebook", PAIRS)
