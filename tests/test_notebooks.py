@@ -139,41 +139,17 @@ def test_notebooks_are_small():
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS.values())
 def test_every_gradient_check_in_the_notebooks_passes(notebook, committed):
-    # the walkthrough's check, the L1 subgradient, the sigmoid and the deep network's
-    checks = [line for line in result_lines_all(committed[notebook]) if "gradient check" in line]
-    assert len(checks) >= (3 if notebook.startswith("np_slp") else 14)
+    # How many checks each notebook must print is in its own test file (test_*_walkthrough.py).
+    checks = gradient_check_lines(committed[notebook])
+    assert checks
     for line in checks:
         error = float(re.search(r"relative error ([0-9.e+-]+)", line).group(1))
         assert error <= 1e-6, line
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS.values())
-def test_going_further_has_its_experiments(notebook, committed):
-    headings = [c.source.splitlines()[0] for c in committed[notebook].cells if c.cell_type == "markdown"]
-    assert "# Going further" in headings
-    expected = ["## L2 or L1: two ways to keep the weights small"] if notebook.startswith("np_slp") else [
-        "## Sigmoid or ReLU?", "## Going deeper", "## The learning rate", "## How good can it get?"]
-    assert set(expected) <= set(headings)
-
-
-def test_the_from_scratch_mlp_reaches_a_median_of_98_percent_over_five_splits(committed):
-    lines = [line for line in result_lines(committed["np_mlp_digits.ipynb"])
-             if line.startswith("NumPy MLP (from scratch)")]
-    assert len(lines) == 1
-    median = float(re.search(r"median (\d+\.\d)%", lines[0]).group(1))
-    assert median >= 98.0
-    table = "\n".join(output_texts(committed["np_mlp_digits.ipynb"]))
-    for name in ["scikit-learn MLPClassifier", "scikit-learn LogisticRegression", "scikit-learn SVC"]:
-        assert re.search(rf"^{name}.* median \d+\.\d%   min", table, re.M), name
-
-
-def result_lines_all(notebook):
+def all_lines(notebook):
     return [line for text in output_texts(notebook) for line in text.splitlines()]
 
 
-def test_readme_quotes_the_notebooks_comparison(committed):
-    line = next(line for line in result_lines(committed["np_mlp_digits.ipynb"])
-                if line.startswith("NumPy MLP (from scratch)"))
-    median = re.search(r"median (\d+\.\d)%", line).group(1)
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    assert f"median held-out accuracy of {median} % over five stratified splits" in readme
+def gradient_check_lines(notebook):
+    return [line for line in all_lines(notebook) if "gradient check" in line]
