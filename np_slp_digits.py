@@ -16,13 +16,20 @@ np_mlp_digits.py is the same program with one hidden layer added; diff the two.
 
 import argparse
 import math
+import os
 import sys
 import time
 
-import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
+try:  # loading scikit-learn takes a second or two: Ctrl-C meanwhile ends the script in one line
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from threadpoolctl import threadpool_limits
+except KeyboardInterrupt:
+    if __name__ != "__main__":  # imported by someone else's code: theirs to handle
+        raise
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)  # 128 + SIGINT, the status a shell expects after Ctrl-C
 
 
 # ----------------------------------------------------------------------------
@@ -124,8 +131,78 @@ def backward(params, cache, Y, weight_decay=0.0):
 
 def predict(params, X):
     """The most probable class for each row of X; (N, F) -> (N,) integers."""
+    X, _ = check_data(X, allow_empty=True)
     P, _ = forward(params, X)
     return P.argmax(axis=1)
+
+
+# ----------------------------------------------------------------------------
+# Checking what callers pass in (identical in both scripts)
+
+
+def check_data(X, y=None, names=("X", "y"), n_features=None, allow_empty=False):
+    """X as a finite (N, F) array of numbers and y, if given, as N integer labels 0..C-1.
+
+    Returns both as NumPy arrays (lists are fine). Anything else raises a ValueError, or a
+    TypeError for values of the wrong kind, that names the argument and says what it expected.
+    forward, loss and backward check nothing themselves, so that they read as the maths.
+    """
+    X_name, y_name = names
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":  # bool, int, unsigned int, float
+        raise TypeError(f"{X_name} must be an array of numbers, got dtype {X.dtype}")
+    if X.ndim != 2:
+        hint = " (for one example, pass X.reshape(1, -1))" if X.ndim == 1 else ""
+        raise ValueError(f"{X_name} must be a 2-D array with one row per example, shape (N, F); "
+                         f"got shape {X.shape}{hint}")
+    if len(X) == 0 and not allow_empty:
+        raise ValueError(f"{X_name} has no rows: at least one example is needed")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{X_name} has {X.shape[1]} features per row, but the training data "
+                         f"has {n_features}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{X_name} contains {np.sum(~np.isfinite(X))} NaN or infinite values; "
+                         "remove or replace them before training or predicting")
+    if y is None:
+        return X, None
+    y = np.asarray(y)
+    expected = f"{y_name} must be a 1-D array of integer labels 0..C-1"
+    if y.ndim != 1:
+        raise ValueError(f"{expected}, got shape {y.shape} (for a column, pass y.ravel())")
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{expected}, got dtype {y.dtype} (whole numbers as floats? y.astype(int))")
+    if len(y) != len(X):
+        raise ValueError(f"{X_name} has {len(X)} rows but {y_name} has {len(y)} labels: "
+                         "one label per row is needed")
+    if len(y) and y.min() < 0:
+        raise ValueError(f"{expected}, got the label {y.min()}")
+    return X, y
+
+
+def out_of_range(value, low=None, low_ok=True, high=None):
+    """What is wrong with a number: 'must be ...' if it is not finite and in [low, high)
+    (or (low, high) if not low_ok); '' if nothing is."""
+    too_low = low is not None and (value < low or (value == low and not low_ok))
+    too_high = high is not None and value >= high
+    if math.isfinite(value) and not too_low and not too_high:
+        return ""
+    bounds = f"{'at least' if low_ok else 'more than'} {low}" if low is not None else "finite"
+    if high is not None:
+        bounds += f" and less than {high}"
+    return f"must be {bounds}"
+
+
+def check_setting(name, value, kind, low=None, low_ok=True, high=None):
+    """value, if it is a whole number (kind=int) or any number (kind=float) in range; else an
+    error that names the setting, as check_data does for the data."""
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not (whole or (kind is float and isinstance(value, (float, np.floating)))):
+        raise TypeError(f"{name} must be a {'whole ' if kind is int else ''}number, "
+                        f"got {value!r}")
+    problem = out_of_range(value, low, low_ok, high)
+    if problem:
+        raise ValueError(f"{name} {problem}, got {value!r}")
+    return value
 
 
 # ----------------------------------------------------------------------------
@@ -138,21 +215,24 @@ class TrainingDiverged(ArithmeticError):
     def __init__(self, epoch, lr):
         self.epoch, self.lr = epoch, lr
         super().__init__(
-            f"training diverged at epoch {epoch}: the loss is no longer a finite number "
-            f"(the weights grew past what float64 can hold). Try a smaller learning rate than {lr:g}, e.g. --lr {lr / 10:g}."
+            f"training diverged at epoch {epoch}: the loss is no longer a finite number (the "
+            f"weights grew past what float64 can hold). Try a smaller learning rate than {lr:g}, "
+            f"e.g. --lr {lr / 10:g}."
         )
 
 
 def accuracy(params, X, y):
     """Fraction of rows of X whose predicted class is y."""
+    X, y = check_data(X, y)
     return float(np.mean(predict(params, X) == y))
 
 
 def format_record(record):
     """One log line: 'epoch  100 | loss 0.2345 | train acc  94.3% | test acc  93.1%'."""
     value = record["loss"]
-    loss_text = f"{value:.4f}" if value < 1e5 else f"{value:.3e}"  # a loss on its way to overflow has 100+ digits
-    line = f"epoch {record['epoch']:4d} | loss {loss_text} | train acc {100 * record['train_acc']:5.1f}%"
+    loss_text = f"{value:.4f}" if value < 1e5 else f"{value:.3e}"  # 1e300 has 300 digits
+    line = f"epoch {record['epoch']:4d} | loss {loss_text} | "
+    line += f"train acc {100 * record['train_acc']:5.1f}%"
     if "test_acc" in record:
         line += f" | test acc {100 * record['test_acc']:5.1f}%"
     return line
@@ -168,11 +248,26 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     `print_every` epochs (if verbose) and history is kept every `log_every` epochs as well
     (default: print_every) -- log more often for smooth curves.
     """
+    # Every argument is checked here, once, so that a mistake gets a message that names it
+    # instead of a wrong number or an error from deep inside NumPy.
+    X_train, y_train = check_data(X_train, y_train, names=("X_train", "y_train"))
+    if (X_test is None) != (y_test is None):
+        raise ValueError("X_test and y_test go together: pass both to score held-out images, "
+                         "or neither")
+    if X_test is not None:
+        X_test, y_test = check_data(X_test, y_test, names=("X_test", "y_test"),
+                                    n_features=X_train.shape[1], allow_empty=True)
+    check_setting("epochs", epochs, int, low=1)
+    check_setting("lr", lr, float, low=0, low_ok=False)
+    check_setting("weight_decay", weight_decay, float, low=0)
+    check_setting("seed", seed, int, low=0, high=2**32)
+    check_setting("print_every", print_every, int, low=1)
+    log_every = check_setting("log_every", log_every or print_every, int, low=1)
+
     n_classes = int(y_train.max()) + 1
     params = init_params(X_train.shape[1], n_classes, seed=seed)
     Y_train = one_hot(y_train, n_classes)  # (N, C)
     has_test = X_test is not None and len(X_test) > 0
-    log_every = log_every or print_every
     history = []
     # A too-large learning rate overflows the weights. That is caught below and reported
     # once as TrainingDiverged, instead of as a stream of RuntimeWarnings.
@@ -184,7 +279,8 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
                 raise TrainingDiverged(epoch, lr)
             printed = epoch % print_every == 0 or epoch == epochs
             if printed or epoch % log_every == 0:
-                record = {"epoch": epoch, "loss": train_loss, "train_acc": accuracy(params, X_train, y_train)}
+                record = {"epoch": epoch, "loss": train_loss,
+                          "train_acc": accuracy(params, X_train, y_train)}
                 if has_test:
                     record["test_acc"] = accuracy(params, X_test, y_test)
                 history.append(record)
@@ -208,14 +304,11 @@ def _number(kind, low=None, low_ok=True, high=None):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number, got {text!r}")
-        too_low = low is not None and (value < low or (value == low and not low_ok))
-        too_high = high is not None and value >= high
-        if not math.isfinite(value) or too_low or too_high:
-            bounds = f"{'at least' if low_ok else 'more than'} {low}" if low is not None else "finite"
-            if high is not None:
-                bounds += f" and less than {high}"
-            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text!r}")
+            expected = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        problem = out_of_range(value, low, low_ok, high)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{problem}, got {text!r}")
         return value
 
     return parse
@@ -245,15 +338,28 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    # One BLAS thread: on matrices this small a second one gains ~7 % on an idle machine but
-    # makes training 2-3x slower while another process keeps a core busy (benchmarks/bench.py).
-    threadpool_limits(limits=1, user_api="blas")
+    try:
+        # One BLAS thread: on matrices this small a second one gains ~7 % on an idle machine, but
+        # makes training 2-3x slower while another process keeps a core busy (benchmarks/).
+        # The limit lasts for this run only: calling main() from Python leaves BLAS as it was.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return run(parser, args)
+    except KeyboardInterrupt:
+        _to_stderr("interrupted")  # one line, not a traceback
+        return 130  # 128 + SIGINT, the status a shell expects after Ctrl-C
+
+
+def run(parser, args):
+    """Load, train and report, as the flags say; returns the exit status."""
     try:
         X_train, X_test, y_train, y_test = load_data(args.test_size, args.seed)
     except ValueError as err:  # e.g. too few test images for a stratified split
         parser.error(f"argument --test-size: {err}")
     print(f"{len(X_train)} training images, {len(X_test)} held-out test images, "
           f"{X_train.shape[1]} pixels each")
+    if args.weight_decay:
+        print(f"loss = mean cross-entropy + {args.weight_decay:g}/2 * sum of squared weights "
+              "(--weight-decay)")
 
     start = time.perf_counter()
     try:
@@ -261,7 +367,10 @@ def main(argv=None):
                                 weight_decay=args.weight_decay, seed=args.seed,
                                 print_every=args.print_every)
     except TrainingDiverged as err:
-        print(f"error: {err}", file=sys.stderr)
+        _to_stderr(f"error: {err}")
+        return 1
+    except MemoryError as err:
+        _to_stderr(f"error: not enough memory for this run ({err})")
         return 1
     seconds = time.perf_counter() - start
 
@@ -270,10 +379,33 @@ def main(argv=None):
         print(f"held-out test accuracy {100 * final['test_acc']:.1f}% on {len(X_test)} images "
               f"never trained on ({seconds:.2f} s of training)")
     else:
-        print(f"no held-out images (--test-size 0): train accuracy {100 * final['train_acc']:.1f}% "
-              f"is on fitted data, not a measure of generalisation ({seconds:.2f} s of training)")
+        print(f"no held-out images (--test-size 0): train accuracy "
+              f"{100 * final['train_acc']:.1f}% is on fitted data, not a measure of "
+              f"generalisation ({seconds:.2f} s of training)")
+    # Finite but wrong: judged from the printed epochs, as a student would read them.
+    losses = [record["loss"] for record in history]
+    if losses[-1] >= losses[0]:
+        _to_stderr(f"warning: the training loss did not fall ({losses[0]:.4f} at epoch 0, "
+                   f"{losses[-1]:.4f} at the end): --lr {args.lr:g} is too small to make "
+                   "progress; try a larger --lr")
+    elif max(losses) > 10 * losses[0]:
+        _to_stderr(f"warning: the training loss rose to {max(losses):.3g} on the way before "
+                   f"falling: --lr {args.lr:g} is close to diverging; try a smaller --lr")
     return 0
 
 
+def _to_stderr(line):
+    """A message for the user, after everything printed so far (in a log file too)."""
+    sys.stdout.flush()  # stdout to a file is buffered; without this, stderr would come first
+    print(line, file=sys.stderr)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+        sys.stdout.flush()  # a closed pipe shows up here at the latest
+    except BrokenPipeError:
+        # The reader of our output has gone (`| head -2`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no 2nd error at exit
+        status = 141  # 128 + SIGPIPE, what a shell reports for a program whose reader left
+    sys.exit(status)

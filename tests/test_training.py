@@ -149,7 +149,8 @@ def test_training_matches_scikit_learn_step_for_step(model, digits, weight_decay
 
 # Written once, copied into both scripts on purpose: each script stands alone.
 TWINS = ["load_data", "standardise", "one_hot", "log_softmax", "softmax", "predict",
-         "TrainingDiverged", "accuracy", "format_record", "_number"]
+         "check_data", "out_of_range", "check_setting", "TrainingDiverged", "accuracy",
+         "format_record", "_number", "main", "_to_stderr"]
 
 
 def top_level_definitions(path):
