@@ -273,11 +273,12 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     # once as TrainingDiverged, instead of as a stream of RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs + 1):
-            _, cache = forward(params, X_train)
-            train_loss = loss(params, X_train, Y_train, weight_decay, cache=cache)
+            _, cache = forward(params, X_train)  # 1. forward
+            train_loss = loss(params, X_train, Y_train, weight_decay, cache=cache)  # 2. loss
             if not math.isfinite(train_loss):
                 raise TrainingDiverged(epoch, lr)
-            printed = epoch % print_every == 0 or epoch == epochs
+
+            printed = epoch % print_every == 0 or epoch == epochs  # logging, not learning
             if printed or epoch % log_every == 0:
                 record = {"epoch": epoch, "loss": train_loss,
                           "train_acc": accuracy(params, X_train, y_train)}
@@ -288,8 +289,9 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
                     print(format_record(record))
             if epoch == epochs:
                 break
-            grads = backward(params, cache, Y_train, weight_decay)
-            params = {name: params[name] - lr * grads[name] for name in params}
+
+            grads = backward(params, cache, Y_train, weight_decay)  # 3. backward
+            params = {name: params[name] - lr * grads[name] for name in params}  # 4. update
     return params, history
 
 
