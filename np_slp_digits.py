@@ -172,7 +172,7 @@ def check_data(X, y=None, names=("X", "y"), n_features=None, allow_empty=False):
     if y.dtype.kind not in "iu":
         raise TypeError(f"{expected}, got dtype {y.dtype} (whole numbers as floats? y.astype(int))")
     if len(y) != len(X):
-        raise ValueError(f"{X_name} has {len(X)} rows but {y_name} has {len(y)} labels: "
+        raise ValueError(f"{X_name} has {len(X)} rows but {y_name} has length {len(y)}: "
                          "one label per row is needed")
     if len(y) and y.min() < 0:
         raise ValueError(f"{expected}, got the label {y.min()}")
@@ -386,13 +386,13 @@ def run(parser, args):
               f"generalisation ({seconds:.2f} s of training)")
     # Finite but wrong: judged from the printed epochs, as a student would read them.
     losses = [record["loss"] for record in history]
-    if losses[-1] >= losses[0]:
-        _to_stderr(f"warning: the training loss did not fall ({losses[0]:.4f} at epoch 0, "
-                   f"{losses[-1]:.4f} at the end): --lr {args.lr:g} is too small to make "
-                   "progress; try a larger --lr")
-    elif max(losses) > 10 * losses[0]:
-        _to_stderr(f"warning: the training loss rose to {max(losses):.3g} on the way before "
-                   f"falling: --lr {args.lr:g} is close to diverging; try a smaller --lr")
+    if max(losses) > 10 * losses[0] or losses[-1] > losses[0]:
+        _to_stderr(f"warning: the training loss rose from {losses[0]:.4f} to {max(losses):.3g} "
+                   f"on the way and ended at {losses[-1]:.4f}: --lr {args.lr:g} is close to "
+                   "diverging; try a smaller --lr")
+    elif losses[-1] == losses[0]:
+        _to_stderr(f"warning: the training loss did not fall ({losses[0]:.4f} at epoch 0 and at "
+                   f"the end): --lr {args.lr:g} is too small to make progress; try a larger --lr")
     return 0
 
 

@@ -1,7 +1,10 @@
 """The command line as a student meets it: help, a run, and a clear message for every mistake."""
 
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import ROOT, SCRIPTS
@@ -101,3 +104,102 @@ def test_divergence_is_reported_once_with_advice_and_exit_1(script, lr, epoch):
     if epoch is not None:
         assert f"at epoch {epoch}:" in errors[0]
     assert "smaller learning rate" in errors[0] and "--lr" in errors[0]
+
+
+# --- ending without a traceback, whatever happens (issue 9) ------------------------------
+
+
+def start(script, *args):
+    return subprocess.Popen([sys.executable, str(ROOT / script), *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+@pytest.mark.parametrize("script", BOTH)
+def test_ctrl_c_while_loading_ends_in_one_line_with_status_130(script):
+    process = start(script)
+    time.sleep(0.5)  # importing NumPy and scikit-learn takes longer than this (or, on a fast
+    process.send_signal(signal.SIGINT)  # machine, training has begun: the same line is expected)
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (130, "interrupted\n")
+
+
+@pytest.mark.parametrize("script", BOTH)
+def test_ctrl_c_during_training_ends_in_one_line_with_status_130(script):
+    process = start(script, "--epochs", "1000000")
+    assert process.stdout.readline().startswith("1437 training images")  # training has begun
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (130, "interrupted\n")
+
+
+@pytest.mark.parametrize("script", BOTH)
+def test_a_reader_that_stops_reading_ends_the_run_quietly(script):
+    # python np_mlp_digits.py --print-every 1 | head -2
+    process = start(script, "--epochs", "5000", "--print-every", "1")
+    assert process.stdout.readline() and process.stdout.readline()
+    process.stdout.close()
+    err = process.stderr.read()
+    process.wait(timeout=60)
+    assert (process.returncode, err) == (141, "")  # 128 + SIGPIPE, like any Unix tool
+
+
+def test_a_network_too_large_for_memory_names_the_flag():
+    # 64 x 10^9 weights are 512 GB: more than any machine this runs on.
+    result = run("np_mlp_digits.py", "--hidden", "1000000000")
+    assert result.returncode == 1
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1 and "Traceback" not in result.stderr
+    assert errors[0].startswith("error: not enough memory for this run (Unable to allocate ")
+    assert "GiB" in errors[0] and errors[0].endswith("try a smaller --hidden")
+
+
+def test_in_a_log_file_the_epoch_lines_come_before_the_error(tmp_path):
+    # python np_mlp_digits.py --lr 10 > log 2>&1
+    with open(tmp_path / "log", "w") as log:
+        result = subprocess.run([sys.executable, str(ROOT / "np_mlp_digits.py"), "--lr", "10"],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, timeout=120)
+    lines = (tmp_path / "log").read_text().splitlines()
+    assert result.returncode == 1
+    assert [line.split("|")[0] for line in lines[1:4]] == ["epoch    0 ", "epoch  100 ", "epoch  200 "]
+    assert lines[-1].startswith("error: training diverged at epoch 213")
+
+
+@pytest.mark.parametrize("script", BOTH)
+def test_a_loss_that_did_not_fall_gets_a_warning_about_the_learning_rate(script):
+    result = run(script, "--lr", "1e-300", "--epochs", "20", "--print-every", "10")
+    assert result.returncode == 0
+    start_loss = "2.3853" if "slp" in script else "2.3471"
+    assert result.stderr.splitlines() == [
+        f"warning: the training loss did not fall ({start_loss} at epoch 0 and at the end): "
+        "--lr 1e-300 is too small to make progress; try a larger --lr"]
+
+
+def test_a_loss_that_rose_on_the_way_gets_a_warning_even_though_it_came_back():
+    # MLP --lr 4: loss 2.35 -> 1e272 -> 5.42, and exit 0 at 85.8 % without a word.
+    result = run("np_mlp_digits.py", "--lr", "4")
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        "warning: the training loss rose from 2.3471 to 1.03e+272 on the way and ended at "
+        "5.4240: --lr 4 is close to diverging; try a smaller --lr"]
+
+
+@pytest.mark.parametrize("script", BOTH)
+def test_with_weight_decay_the_run_says_the_loss_includes_the_penalty(script):
+    result = run(script, "--weight-decay", "0.001", "--epochs", "2")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[1] == (
+        "loss = mean cross-entropy + 0.001/2 * sum of squared weights (--weight-decay)")
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_main_called_from_python_leaves_blas_threads_as_they_were(name, capsys):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    assert SCRIPTS[name].main(["--epochs", "1"]) == 0
+    assert blas_threads() == before
+    capsys.readouterr()
