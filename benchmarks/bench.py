@@ -14,7 +14,11 @@ the min-max of the repeats.
 - BLAS threads: one thread against the default, idle and with the other core kept busy;
 - scaling: per-epoch time as the data (digits tiled) and the hidden layer grow;
 - end to end: `python np_mlp_digits.py` and `python np_slp_digits.py`, and how much of that
-  is starting Python and importing scikit-learn.
+  is starting Python and importing scikit-learn;
+- notebooks: each notebook run top to bottom from a fresh kernel, against the time a class
+  can wait for it (the budgets below). The test suite runs them too, but asserts no time.
+
+The notebook rows need what tests/requirements.txt installs (nbclient, ipykernel).
 """
 
 import argparse
@@ -34,6 +38,15 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # sync_notebooks.execute runs a notebook as the tests do
+
+# Seconds a fresh top-to-bottom run may take on an idle 2-core machine: what a class can wait.
+NOTEBOOK_BUDGETS = {
+    "np_slp_digits.ipynb": 15,
+    "np_mlp_digits.ipynb": 30,
+    "exercises/solutions/slp_exercises.ipynb": 10,
+    "exercises/solutions/mlp_exercises.ipynb": 10,
+}
 
 import np_mlp_digits as mlp  # noqa: E402
 import np_slp_digits as slp  # noqa: E402
@@ -87,7 +100,8 @@ def ours(module, X, y, epochs, hidden):
 
 def scikit_learn(X, y, epochs, hidden):
     """MLPClassifier doing the same maths as `train`: one full-batch SGD step per epoch."""
-    clf = MLPClassifier(hidden_layer_sizes=(hidden,) if hidden else (), solver="sgd", batch_size=len(X),
+    clf = MLPClassifier(hidden_layer_sizes=(hidden,) if hidden else (), solver="sgd",
+                        batch_size=len(X),
                         learning_rate_init=0.1, momentum=0.0, alpha=0.0, shuffle=False, tol=0.0,
                         n_iter_no_change=10**9, max_iter=epochs, random_state=0)
 
@@ -138,7 +152,8 @@ def threads_limited(run, threads):
 
 
 def per_epoch(contenders, epochs, repeats):
-    return {name: [s / epochs for s in seconds] for name, seconds in interleaved(contenders, repeats).items()}
+    times = interleaved(contenders, repeats)
+    return {name: [s / epochs for s in seconds] for name, seconds in times.items()}
 
 
 @contextlib.contextmanager
@@ -163,7 +178,9 @@ def describe_machine():
     model = platform.processor()
     if os.path.exists("/proc/cpuinfo"):  # Linux names the CPU model there; platform often does not
         with open("/proc/cpuinfo") as cpuinfo:
-            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo
+                     if line.startswith("model name")]
+            model = names[0] if names else model
     print(f"  CPU: {model or 'unknown'}")
     print(f"  NumPy {np.__version__}", end="")
     for pool in threadpool_info():
@@ -178,7 +195,8 @@ def end_to_end(repeats, epochs):
     extra = [] if epochs is None else ["--epochs", str(epochs)]
 
     def script(name):
-        return lambda: subprocess.run(command + [str(ROOT / name)] + extra, check=True, capture_output=True)
+        return lambda: subprocess.run(command + [str(ROOT / name)] + extra, check=True,
+                                      capture_output=True)
 
     def imports(modules):
         return lambda: subprocess.run(command + ["-c", f"import {modules}"], check=True)
@@ -190,16 +208,17 @@ def end_to_end(repeats, epochs):
         "python -c 'import numpy, sklearn (as the scripts)'": imports(
             "numpy, sklearn.datasets, sklearn.model_selection"),
     }, repeats)
-    print_table("end to end: wall time of a fresh process" + ("" if epochs is None else f" (--epochs {epochs})"),
-                times, "s")
-    sklearn_import = statistics.median(times["python -c 'import numpy, sklearn (as the scripts)'"]) - statistics.median(
-        times["python -c 'import numpy'"])
+    shortened = "" if epochs is None else f" (--epochs {epochs})"
+    print_table("end to end: wall time of a fresh process" + shortened, times, "s")
+    sklearn_import = (statistics.median(times["python -c 'import numpy, sklearn (as the scripts)'"])
+                      - statistics.median(times["python -c 'import numpy'"]))
     print(f"  importing scikit-learn's parts takes {sklearn_import:.2f} s of that")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds: checks that it runs")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, a few seconds: checks that it runs")
     args = parser.parse_args(argv)
     epochs, repeats = (5, 2) if args.quick else (200, 7)
     tiles, hiddens = ((1, 2), (8, 16)) if args.quick else ((1, 4, 16), (32, 128, 512))
@@ -209,7 +228,8 @@ def main(argv=None):
     if args.quick:
         X, y = X[:200], y[:200]
     print(f"\ndata: {len(X)} training images x {X.shape[1]} pixels; {epochs} epochs a run, "
-          f"{repeats} repeats after a warm-up;\n1 BLAS thread (as the scripts run) except in the BLAS threads table")
+          f"{repeats} repeats after a warm-up;\n"
+          "1 BLAS thread (as the scripts run) except in the BLAS threads table")
 
     # The scripts run with one BLAS thread (see their main()), so every contender does here too,
     # but in the section that measures exactly that choice.
@@ -220,14 +240,16 @@ def main(argv=None):
             f"{label}: scikit-learn MLPClassifier": scikit_learn(X, y, epochs, hidden),
             f"{label}: matrix products alone (floor)": matmul_floor(X, y, epochs, hidden),
         }, epochs, repeats)
-        print_table(f"per epoch, {label} (ratio to ours)", rows, "us", reference=f"{label}: ours (train)")
+        print_table(f"per epoch, {label} (ratio to ours)", rows, "us",
+                    reference=f"{label}: ours (train)")
 
     one_thread.restore_original_limits()
     rows = {}
     for where, load in [("idle", contextlib.nullcontext), ("other core busy", busy_other_core)]:
         with load():  # the load runs through both contenders' turns
             rows.update(per_epoch({
-                f"MLP ours, {where}, {threads}": threads_limited(ours(mlp, X, y, epochs, 32), threads)
+                f"MLP ours, {where}, {threads}":
+                    threads_limited(ours(mlp, X, y, epochs, 32), threads)
                 for threads in ("default threads", "1 BLAS thread")
             }, epochs, repeats))
     print_table("BLAS threads: per epoch, MLP (ratio to idle, default threads)", rows, "us",
@@ -244,15 +266,41 @@ def main(argv=None):
     one_thread.restore_original_limits()
 
     end_to_end(1 if args.quick else 5, 3 if args.quick else None)
+    notebooks(args.quick)
     return 0
 
 
+def notebooks(quick):
+    """Each notebook from a fresh kernel, top to bottom, as a teacher runs it before class."""
+    import nbformat
+    from sync_notebooks import execute
+
+    if quick:  # the code path only: a one-cell notebook stands in for the real ones
+        stand_in = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+        stand_in.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        runs = {"quick: a one-cell notebook": lambda: execute(stand_in)}
+        budgets = {"quick: a one-cell notebook": 10}
+    else:
+        paths = [name for name in NOTEBOOK_BUDGETS if (ROOT / name).exists()]
+        runs = {name: lambda name=name: execute(nbformat.read(ROOT / name, as_version=4))
+                for name in paths}
+        budgets = {name: NOTEBOOK_BUDGETS[name] for name in paths}
+    times = interleaved(runs, repeats=1 if quick else 3, warmup=0)
+    print_table("notebooks: a fresh run, top to bottom (budget: what a class can wait)", times, "s")
+    for name, seconds in times.items():
+        median = statistics.median(seconds)
+        verdict = "within" if median <= budgets[name] else "OVER"
+        print(f"  {name}: {median:.1f} s, {verdict} its budget of {budgets[name]} s")
+
+
 def scaling(rows, sizes, what):
-    print_table(f"scaling with {what}: per epoch (ratio to the smallest)", rows, "us", reference=next(iter(rows)))
+    print_table(f"scaling with {what}: per epoch (ratio to the smallest)", rows, "us",
+                reference=next(iter(rows)))
     medians = [statistics.median(seconds) for seconds in rows.values()]
     for (a, ta), (b, tb) in zip(zip(sizes, medians), zip(sizes[1:], medians[1:])):
         doublings = np.log2(b / a)
-        print(f"  {what} {a} -> {b}: time x{tb / ta:.2f}, i.e. x{(tb / ta) ** (1 / doublings):.2f} per doubling"
+        per_doubling = (tb / ta) ** (1 / doublings)
+        print(f"  {what} {a} -> {b}: time x{tb / ta:.2f}, i.e. x{per_doubling:.2f} per doubling"
               f" (linear would be x2.00)")
 
 
