@@ -57,7 +57,7 @@ def sync(notebook, definitions):
 def execute(notebook, timeout=300):
     """Run every cell in order in a fresh python3 kernel, with the repository as working folder."""
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
-                            coalesce_streams=True,  # one output per cell and stream: tidy, stable diffs
+                            coalesce_streams=True,  # one output per cell and stream: stable diffs
                             resources={"metadata": {"path": str(ROOT)}})
     client.execute()
     return notebook
@@ -78,7 +78,8 @@ def main(argv=None):
         changed = sync(notebook, script_definitions(ROOT / script))
         execute(notebook)
         nbformat.write(notebook, path)
-        print(f"{notebook_name}: {', '.join(changed) or 'no function'} copied from {script}; re-executed")
+        copied = ", ".join(changed) or "no function"
+        print(f"{notebook_name}: {copied} copied from {script}; re-executed")
     return 0
 
 

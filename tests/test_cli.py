@@ -13,8 +13,8 @@ BOTH = ["np_slp_digits.py", "np_mlp_digits.py"]
 
 
 def run(script, *args):
-    return subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    return subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
 
 
 @pytest.mark.parametrize("script", BOTH)
@@ -39,7 +39,8 @@ def test_a_short_run_prints_epoch_lines_and_a_held_out_summary(script):
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[0] == "1437 training images, 360 held-out test images, 64 pixels each"
-    assert [line.split("|")[0].split() for line in lines[1:4]] == [["epoch", "0"], ["epoch", "10"], ["epoch", "20"]]
+    epochs = [line.split("|")[0].split() for line in lines[1:4]]
+    assert epochs == [["epoch", "0"], ["epoch", "10"], ["epoch", "20"]]
     assert all("| test acc" in line for line in lines[1:4])
     assert lines[4].startswith("held-out test accuracy ") and "on 360 images" in lines[4]
 
@@ -56,7 +57,8 @@ def test_test_size_zero_says_the_accuracy_is_on_training_data(script):
 @pytest.mark.parametrize("script", BOTH)
 def test_importing_a_script_does_not_train(script):
     module = script.removesuffix(".py")
-    result = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                            text=True, cwd=ROOT)
     assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
 
 
@@ -93,7 +95,8 @@ def test_a_bad_value_in_a_real_process_gives_no_traceback(script):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("script, lr, epoch", [("np_mlp_digits.py", "10", None), ("np_slp_digits.py", "1e300", 1),
+@pytest.mark.parametrize("script, lr, epoch", [("np_mlp_digits.py", "10", None),
+                                               ("np_slp_digits.py", "1e300", 1),
                                                ("np_mlp_digits.py", "1e300", 1)])
 def test_divergence_is_reported_once_with_advice_and_exit_1(script, lr, epoch):
     result = run(script, "--lr", lr)
@@ -161,7 +164,8 @@ def test_in_a_log_file_the_epoch_lines_come_before_the_error(tmp_path):
                                 stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, timeout=120)
     lines = (tmp_path / "log").read_text().splitlines()
     assert result.returncode == 1
-    assert [line.split("|")[0] for line in lines[1:4]] == ["epoch    0 ", "epoch  100 ", "epoch  200 "]
+    assert [line.split("|")[0].strip() for line in lines[1:4]] == [
+        "epoch    0", "epoch  100", "epoch  200"]
     assert lines[-1].startswith("error: training diverged at epoch 213")
 
 

@@ -32,7 +32,9 @@ def test_softmax_ignores_a_constant_added_to_a_row(model):
 
 
 def test_softmax_of_huge_logits_is_finite_and_silent(model):
-    logits = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0], [1000.0, 1000.0, 999.0]])
+    logits = np.array([[1000.0, -1000.0, 0.0],
+                       [-1000.0, -1000.0, -1000.0],
+                       [1000.0, 1000.0, 999.0]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow RuntimeWarning fails the test
         P = model.softmax(logits)
@@ -59,7 +61,8 @@ def test_standardise_uses_training_statistics_only(model):
     Z_train, Z_test = model.standardise(X_train, X_test)
     np.testing.assert_allclose(Z_train.mean(axis=0), 0.0, atol=1e-12)
     np.testing.assert_allclose(Z_train.std(axis=0), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(Z_test, (X_test - X_train.mean(axis=0)) / X_train.std(axis=0), rtol=1e-12)
+    expected = (X_test - X_train.mean(axis=0)) / X_train.std(axis=0)
+    np.testing.assert_allclose(Z_test, expected, rtol=1e-12)
 
 
 def test_a_pixel_blank_in_training_but_inked_in_test_stays_bounded(model):
@@ -178,7 +181,8 @@ def test_loss_is_mean_cross_entropy_plus_half_weight_decay_times_squared_weights
     cross_entropy = -np.mean(np.log(P[np.arange(8), y]))
     squared_weights = sum(np.sum(v ** 2) for k, v in params.items() if k.startswith("W"))
     assert model.loss(params, X, Y) == pytest.approx(cross_entropy, rel=1e-12)
-    assert model.loss(params, X, Y, 0.3) == pytest.approx(cross_entropy + 0.15 * squared_weights, rel=1e-12)
+    expected = cross_entropy + 0.15 * squared_weights
+    assert model.loss(params, X, Y, 0.3) == pytest.approx(expected, rel=1e-12)
 
 
 def test_loss_stays_finite_when_a_probability_underflows(model):

@@ -1,4 +1,5 @@
-"""The notebooks: the scripts' own code, runnable from a fresh kernel, committed with current outputs."""
+"""The notebooks: the scripts' own code, runnable from a fresh kernel, committed with current
+outputs."""
 
 import ast
 import copy
@@ -63,7 +64,8 @@ def result_lines(notebook):
 
 @pytest.fixture(scope="module")
 def committed():
-    return {notebook: nbformat.read(ROOT / notebook, as_version=4) for notebook in NOTEBOOKS.values()}
+    return {notebook: nbformat.read(ROOT / notebook, as_version=4)
+            for notebook in NOTEBOOKS.values()}
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +97,8 @@ def test_the_identity_check_fails_when_a_function_is_edited_in_one_place(committ
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS.values())
 def test_notebook_runs_top_to_bottom_from_a_fresh_kernel(notebook, fresh):
-    errors = [o for cell in fresh[notebook].cells for o in cell.get("outputs", []) if o.output_type == "error"]
+    errors = [o for cell in fresh[notebook].cells for o in cell.get("outputs", [])
+              if o.output_type == "error"]
     assert errors == []
 
 
@@ -125,16 +128,19 @@ def test_committed_notebook_is_clean(notebook, committed):
     assert [cell.execution_count for cell in code_cells] == list(range(1, len(code_cells) + 1))
     outputs = [o for cell in code_cells for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], "warnings in outputs"
+    stderr = [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not stderr, "warnings in outputs"
     text = "\n".join(output_texts(nb))
-    assert not re.search(r"/(home|root|tmp|Users|usr)/|[A-Za-z]:\\", text), "a local path in an output"
+    local_path = r"/(home|root|tmp|Users|usr)/|[A-Za-z]:\\"
+    assert not re.search(local_path, text), "a local path in an output"
     assert socket.gethostname() not in text
     images = [kind for o in outputs for kind in o.get("data", {}) if kind.startswith("image/")]
     assert images and set(images) == {"image/png"}
 
 
 def test_notebooks_are_small():
-    assert sum((ROOT / notebook).stat().st_size for notebook in NOTEBOOKS.values()) < SIZE_LIMIT_BYTES
+    sizes = [(ROOT / notebook).stat().st_size for notebook in NOTEBOOKS.values()]
+    assert sum(sizes) < SIZE_LIMIT_BYTES
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS.values())

@@ -50,7 +50,8 @@ def mask_timing(text):
 
 def assert_in_readme(expected):
     text = mask_timing(README.read_text(encoding="utf-8"))
-    assert expected in text, "README.md is out of date; this is what the scripts print now:\n\n" + expected
+    message = "README.md is out of date; this is what the scripts print now:\n\n"
+    assert expected in text, message + expected
 
 
 def test_readme_held_out_table_is_what_the_scripts_print():

@@ -1,4 +1,5 @@
-"""Training end to end: what it reaches, that it is reproducible, and that it is what scikit-learn computes."""
+"""Training end to end: what it reaches, that it is reproducible, and that it is what
+scikit-learn computes."""
 
 import ast
 import re
@@ -42,7 +43,8 @@ def test_history_has_the_logged_epochs_and_their_splits(model, default_runs):
 
 def test_log_every_adds_records_without_changing_the_result(model, digits, default_runs):
     X_train, X_test, y_train, y_test = digits
-    params, history = model.train(X_train, y_train, X_test, y_test, epochs=1000, log_every=10, verbose=False)
+    params, history = model.train(X_train, y_train, X_test, y_test, epochs=1000, log_every=10,
+                                  verbose=False)
     assert [r["epoch"] for r in history] == list(range(0, 1001, 10))
     default_params, default_history = default_runs[model]
     assert history[::10] == default_history
@@ -50,7 +52,8 @@ def test_log_every_adds_records_without_changing_the_result(model, digits, defau
         np.testing.assert_array_equal(params[name], default_params[name])
 
 
-LOG_LINE = re.compile(r"epoch +(\d+) \| loss \d+\.\d{4} \| train acc +\d+\.\d% \| test acc +\d+\.\d%")
+LOG_LINE = re.compile(r"epoch +(\d+) \| loss \d+\.\d{4} \| "
+                      r"train acc +\d+\.\d% \| test acc +\d+\.\d%")
 
 
 def test_train_prints_one_line_per_logged_epoch(model, digits, capsys):
@@ -64,7 +67,8 @@ def test_train_prints_one_line_per_logged_epoch(model, digits, capsys):
 
 def test_format_record_prints_the_documented_line(model):
     record = {"epoch": 100, "loss": 0.23449, "train_acc": 0.943, "test_acc": 0.931}
-    assert model.format_record(record) == "epoch  100 | loss 0.2345 | train acc  94.3% | test acc  93.1%"
+    expected = "epoch  100 | loss 0.2345 | train acc  94.3% | test acc  93.1%"
+    assert model.format_record(record) == expected
     del record["test_acc"]
     assert model.format_record(record) == "epoch  100 | loss 0.2345 | train acc  94.3%"
 
@@ -79,7 +83,8 @@ def test_a_small_batch_can_be_fitted_perfectly(model, digits):
 
 def test_same_seed_same_history_other_seed_other_weights(model, digits):
     X_train, X_test, y_train, y_test = digits
-    runs = [model.train(X_train, y_train, X_test, y_test, epochs=50, seed=s, verbose=False) for s in (3, 3, 4)]
+    runs = [model.train(X_train, y_train, X_test, y_test, epochs=50, seed=s, verbose=False)
+            for s in (3, 3, 4)]
     assert runs[0][1] == runs[1][1]
     for name in runs[0][0]:
         np.testing.assert_array_equal(runs[0][0][name], runs[1][0][name])
@@ -92,7 +97,8 @@ def test_same_seed_same_history_other_seed_other_weights(model, digits):
 def test_the_functions_train_on_another_data_set_unchanged(model):
     # Wine: 13 features, 3 classes, 178 samples -- no 64, 10 or 1797 anywhere.
     X, y = load_wine(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y,
+                                                        random_state=0)
     X_train, X_test = model.standardise(X_train, X_test)
     params, history = model.train(X_train, y_train, X_test, y_test, epochs=300, verbose=False)
     assert model.predict(params, X_test).shape == (54,)
@@ -111,7 +117,8 @@ def test_diverging_training_raises_a_clear_error_without_warnings(model, digits)
 
 def test_a_large_finite_learning_rate_just_trains(digits):
     X_train, X_test, y_train, y_test = digits
-    _, history = np_slp_digits.train(X_train, y_train, X_test, y_test, lr=5.0, epochs=100, verbose=False)
+    _, history = np_slp_digits.train(X_train, y_train, X_test, y_test, lr=5.0, epochs=100,
+                                     verbose=False)
     assert history[-1]["test_acc"] > 0.9
 
 
@@ -128,7 +135,8 @@ def test_training_matches_scikit_learn_step_for_step(model, digits, weight_decay
     weights, biases = (["W"], ["b"]) if "W" in init else (["W1", "W2"], ["b1", "b2"])
     clf = MLPClassifier(
         hidden_layer_sizes=() if "W" in init else (32,), solver="sgd", batch_size=N,
-        learning_rate_init=0.1, momentum=0.0, alpha=weight_decay * N,  # sklearn's penalty is alpha / (2N)
+        learning_rate_init=0.1, momentum=0.0,
+        alpha=weight_decay * N,  # sklearn's penalty is alpha / (2N)
         shuffle=False, tol=0.0, n_iter_no_change=10**9,
     )
     with warnings.catch_warnings():
@@ -155,7 +163,8 @@ TWINS = ["load_data", "standardise", "one_hot", "log_softmax", "softmax", "predi
 
 def top_level_definitions(path):
     tree = ast.parse(path.read_text())
-    return {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    return {node.name: node for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
 
 
 def test_the_twin_helpers_are_identical_in_both_scripts():
@@ -185,5 +194,6 @@ def test_model_code_has_no_hard_coded_data_sizes(name):
     model_functions = ["init_params", "forward", "loss", "backward", "predict", "train"]
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in model_functions:
-            numbers = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, int)}
+            numbers = {n.value for n in ast.walk(node)
+                       if isinstance(n, ast.Constant) and isinstance(n.value, int)}
             assert not numbers & {64, 10, 1797, 1437, 360}, node.name
