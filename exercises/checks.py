@@ -61,6 +61,10 @@ GRAD_TOL = 1e-6
 class _NotDone(Exception):
     """The skeleton is untouched (NotImplementedError) or the answer is still None."""
 
+    def __init__(self, blocker="", what_to_do="fill in the cell above and run it, then this one"):
+        super().__init__(blocker)
+        self.blocker, self.what_to_do = blocker, what_to_do
+
 
 class _Wrong(Exception):
     """What was expected, what was got, and a hint (the walkthrough section is added)."""
@@ -96,10 +100,11 @@ def _exercise(number, title, walkthrough, section):
                     confirmation = check(*answers)
                 line, passed = f"{name}: correct. {confirmation}", True
             except _NotDone as why:
-                line = f"{name}: not done yet."
-                blocker = str(why)
-                if blocker and not blocker.startswith(f"Exercise {number}:"):
-                    line += f" Your code needs something unfinished first: {blocker}"
+                if why.blocker and not why.blocker.startswith(f"Exercise {number}:"):
+                    line = (f"{name}: not done yet: your code needs something unfinished "
+                            f"first ({why.blocker}).")
+                else:
+                    line = f"{name}: not done yet: {why.what_to_do}."
             except _Wrong as wrong:
                 line = (f"{name}: not right yet. Expected {wrong.expected}; got {wrong.got}. "
                         f"Hint: {wrong.hint} (walkthrough {walkthrough}, section \"{section}\").")
@@ -111,7 +116,6 @@ def _exercise(number, title, walkthrough, section):
             if not passed and _grading():
                 raise AssertionError(line)
 
-        run.exercise = number
         return run
 
     return decorate
@@ -129,7 +133,7 @@ def _call(function, *args, name, expected, hint):
     """Run the student's function. Their error becomes a verdict, never a traceback."""
     if not callable(function):
         raise _Wrong(f"the function {name} itself", f"{type(function).__name__} {function!r:.40}",
-                     f"pass the function, e.g. checks.something({name}), without calling it")
+                     f"pass the function by its name, {name}, with no parentheses after it")
     try:
         return function(*args)
     except NotImplementedError as error:
@@ -156,7 +160,10 @@ def _array(value, name, shape, hint):
 def _number(value, what):
     """A student's numeric answer as a float; None means not done yet."""
     if value is None:
-        raise _NotDone("")
+        raise _NotDone(what_to_do="put your answer in place of None above, run that cell, "
+                                  "then this one")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()  # e.g. np.array(2.5), or what np.round of a number gives
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         raise _Wrong(f"{what}, as a number", f"{type(value).__name__} {value!r:.40}",
                      "write the number itself, e.g. 1.25, not text or a list")

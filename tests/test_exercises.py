@@ -23,7 +23,7 @@ import make_student_notebooks as maker  # noqa: E402
 
 NOTEBOOKS = maker.NOTEBOOKS
 NUMBERS = {"slp_exercises.ipynb": list(range(1, 8)), "mlp_exercises.ipynb": list(range(8, 13))}
-VERDICT = re.compile(r"^Exercise (\d+) \([^)]+\): (correct\.|not done yet\.|not right yet\.)")
+VERDICT = re.compile(r"^Exercise (\d+) \([^)]+\): (correct\.|not done yet|not right yet\.)")
 GRADE_ID = re.compile(r"^[a-zA-Z0-9_\-]+$")  # nbgrader's pattern for grade_id
 
 
@@ -110,7 +110,7 @@ def test_committed_solutions_show_what_a_fresh_run_prints(name, solutions, fresh
 def test_student_notebooks_as_shipped_say_not_done_yet_and_raise_nothing(name, fresh):
     notebook = fresh["students", name]
     assert errors_and_warnings(notebook) == []
-    assert verdicts(notebook) == {number: "not done yet." for number in NUMBERS[name]}
+    assert verdicts(notebook) == {number: "not done yet" for number in NUMBERS[name]}
 
 
 # --- the student notebooks are made from the solutions -----------------------------------
@@ -444,7 +444,7 @@ def test_an_unfinished_exercise_that_another_needs_is_named(capsys):
         raise NotImplementedError("Exercise 5: One step of gradient descent")
 
     line = verdict_of(checks.gradient_descent, capsys, loop_over_an_unfinished_step)
-    assert line.startswith("Exercise 6 (the training loop): not done yet.")
+    assert line.startswith("Exercise 6 (the training loop): not done yet")
     assert "Exercise 5: One step of gradient descent" in line
 
 
