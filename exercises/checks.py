@@ -187,7 +187,7 @@ def _close(got, want):
 
 
 def _first_difference(got, want):
-    """'at [i, j] expected a, got b' for the first entry that differs."""
+    """(expected, got) as text for the first entry that differs: ('0.5 at [0, 1]', '0.7')."""
     index = tuple(int(i) for i in np.argwhere(~np.isclose(got, want, rtol=RTOL, atol=ATOL))[0])
     return f"{want[index]:.6g} at {list(index)}", f"{got[index]:.6g}"
 
