@@ -28,7 +28,7 @@ FOLDER = pathlib.Path(__file__).resolve().parent
 
 
 def arc(cx, cy, rx, ry, start, end, n=60):
-    """Points along an ellipse from angle start to end (degrees, counter-clockwise if end > start)."""
+    """Points along an ellipse from angle start to end in degrees (anticlockwise if end > start)."""
     angles = np.radians(np.linspace(start, end, n))
     return np.column_stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)])
 

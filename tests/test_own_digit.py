@@ -27,7 +27,7 @@ FUNCTIONS = ["digit_from_image", "save_model", "load_model", "probabilities_of",
 
 @pytest.fixture(scope="module", autouse=True)
 def one_blas_thread():
-    """As the scripts and notebooks run: small matrices are slower with threads on a busy machine."""
+    """One BLAS thread, as the scripts run: faster for small matrices on a busy machine."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 
