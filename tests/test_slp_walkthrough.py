@@ -98,15 +98,15 @@ def test_the_worked_example_comes_right_before_the_gradient(committed):
 
 
 def test_the_gradient_is_derived_step_by_step(committed):
-    text = markdown_under(committed, "## 9. The gradient")
+    text = " ".join(markdown_under(committed, "## 9. The gradient").split())  # lines rewrap
     for step in [r"p_y \big([k = y] - p_k\big)",  # the softmax Jacobian
                  r"-\frac{1}{p_y}",  # times the log's derivative
                  r"The bracket $[k = y]$ is 1",  # the bracket defined
                  r"Write $dZ$ for $\partial L / \partial Z$",
-                 r"\sum_{i=1}^{N} X_{if}\, dZ_{ic}",  # dW in index form
+                 r"\sum_{i=0}^{N-1} X_{if}\, dZ_{ic}",  # dW in index form
                  "outer product", "the only product of them that is 64×10",
                  "added to every row", r"\|W\|_F^2", "because $L$ is a mean"]:
-        assert step in text, step
+        assert " ".join(step.split()) in text, step
 
 
 def test_plumbing_is_collapsed_and_defined_before_it_is_used(committed):
@@ -137,6 +137,13 @@ def test_the_blank_pixels_keep_their_starting_weights(committed):
     assert ("pixels blank in every training image: [ 0 32 39] at (row, column) "
             "[(0, 0), (4, 0), (4, 7)]") in lines
     assert "their trained weights are exactly their random starting values: True" in lines
+
+
+def test_the_learning_curves_put_the_held_out_loss_beside_the_training_loss(committed):
+    lines = all_lines(committed)
+    assert any(re.fullmatch(r"after 1000 epochs: loss [\d.]+ train, [\d.]+ held-out; .*", line)
+               for line in lines)
+    assert any(line.startswith("lowest held-out loss: ") for line in lines)
 
 
 def test_it_ends_with_a_one_cell_summary_that_names_where_to_read_further(committed):
