@@ -227,8 +227,14 @@ def test_the_hidden_units_section_reports_what_training_changed(committed):
     text = cell_output(cell_printing(committed, "correlation of each unit's weights"))
     assert "their weights changed by 0\n" in text
     median = re.search(r"median (\d\.\d\d)", text).group(1)
-    prose = " ".join(c.source for c in committed.cells if c.cell_type == "markdown")
-    assert f"median of {median}" in " ".join(prose.split())
+    markdown = " ".join(c.source for c in committed.cells if c.cell_type == "markdown")
+    prose = " ".join(markdown.split())
+    assert f"median of {median}" in prose
+    # the change has structure the random start lacks: neighbouring pixels move together
+    start, change = (float(re.search(rf"{name} (-?\d\.\d\d)", text).group(1))
+                     for name in ("start", "change"))
+    assert abs(start) < 0.05 and change > 0.2
+    assert f"correlate at {change:.2f} in the change" in prose
 
 
 def test_the_confidence_lesson_matches_its_numbers(committed):
