@@ -99,7 +99,9 @@ def test_the_worked_example_comes_right_before_the_gradient(committed):
 
 def test_the_gradient_is_derived_step_by_step(committed):
     text = " ".join(markdown_under(committed, "## 9. The gradient").split())  # lines rewrap
-    for step in [r"p_y \big([k = y] - p_k\big)",  # the softmax Jacobian
+    for step in [r"p_j \big([k = j] - p_k\big)",  # the softmax Jacobian
+                 r"p_y \big([k = y] - p_k\big)",  # its row for the true class
+                 "The penalty does not depend on $Z$",  # so it adds nothing to dZ
                  r"-\frac{1}{p_y}",  # times the log's derivative
                  r"The bracket $[k = y]$ is 1",  # the bracket defined
                  r"Write $dZ$ for $\partial L / \partial Z$",
@@ -164,3 +166,33 @@ def test_going_further_has_its_experiments(committed):
     lines = all_lines(committed)
     assert any(line.startswith("zeros ") for line in lines)  # the zero start's row
     assert sum(line.startswith(("raw 0-16 ", "standardised ")) for line in lines) == 2
+
+
+def test_the_zero_start_says_how_many_held_out_labels_differ(committed):
+    # Convex is not "the same model": the prose must report the disagreement the cell prints.
+    counts = [re.fullmatch(r"held-out images the two models label differently: (\d+) of 360", line)
+              for line in all_lines(committed)]
+    counts = [int(match.group(1)) for match in counts if match]
+    assert len(counts) == 1
+    text = " ".join(markdown_under(committed, "## Does the random start matter?").split())
+    assert f"label {counts[0]} of the 360 held-out images differently" in text
+
+
+def test_the_noise_yardstick_and_the_confusion_reading_are_the_printed_ones(committed):
+    lines = all_lines(committed)
+    match = next(re.fullmatch(r"one standard error: sqrt\(p\(1 - p\) / 360\) = ([\d.]+)%, "
+                              r"about (\d+) images", line) for line in lines
+                 if line.startswith("one standard error"))
+    assert match
+    text = " ".join(markdown_under(committed, "## 13. Where it goes wrong").split())
+    assert f"one standard error is {match.group(1)} points, about {match.group(2)} images" in text
+    reading = next(line for line in lines if line.startswith("weakest digit: "))
+    digit, right, total, true, read, times = map(int, re.findall(r"\d+", reading))
+    assert (f"{digit} is the weakest digit, {right} of its {total} images right" in text
+            and f"{true} read as a {read}, {times} times" in text)
+
+
+def test_the_planted_gradient_bug_is_caught(committed):
+    lines = [line for line in all_lines(committed) if line.startswith("planted bug")]
+    assert len(lines) == 1 and lines[0].endswith("caught")
+    assert float(re.search(r"relative error ([0-9.e+-]+)", lines[0]).group(1)) > 1e-2
