@@ -282,7 +282,8 @@ def notebooks(quick):
         budgets = {"quick: a one-cell notebook": 10}
     else:
         paths = [name for name in NOTEBOOK_BUDGETS if (ROOT / name).exists()]
-        runs = {name: lambda name=name: execute(nbformat.read(ROOT / name, as_version=4))
+        runs = {name: lambda name=name: execute(nbformat.read(ROOT / name, as_version=4),
+                                                folder=(ROOT / name).parent)
                 for name in paths}
         budgets = {name: NOTEBOOK_BUDGETS[name] for name in paths}
     times = interleaved(runs, repeats=1 if quick else 3, warmup=0)

@@ -54,11 +54,12 @@ def sync(notebook, definitions):
     return changed
 
 
-def execute(notebook, timeout=300):
-    """Run every cell in order in a fresh python3 kernel, with the repository as working folder."""
+def execute(notebook, timeout=300, folder=ROOT):
+    """Run every cell in order in a fresh python3 kernel, in `folder` (Jupyter starts a
+    notebook in its own folder; the walkthroughs' is the repository's)."""
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
                             coalesce_streams=True,  # one output per cell and stream: stable diffs
-                            resources={"metadata": {"path": str(ROOT)}})
+                            resources={"metadata": {"path": str(folder)}})
     client.execute()
     return notebook
 
