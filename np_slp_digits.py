@@ -243,10 +243,11 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     """Full-batch gradient descent: every epoch is one update computed from all of X_train.
 
     Returns (params, history). history has one dict per logged epoch with its epoch, loss,
-    train_acc and, when there is a test set, test_acc. Epoch e is the model after e
-    updates: epoch 0 is untrained, epoch `epochs` is the result. Lines are printed every
-    `print_every` epochs (if verbose) and history is kept every `log_every` epochs as well
-    (default: print_every) -- log more often for smooth curves.
+    train_acc and, when there is a test set, test_acc and test_loss (the same loss on the
+    test set, for learning curves). Epoch e is the model after e updates: epoch 0 is
+    untrained, epoch `epochs` is the result. Lines are printed every `print_every` epochs (if
+    verbose) and history is kept every `log_every` epochs as well (default: print_every) --
+    log more often for smooth curves.
     """
     # Every argument is checked here, once, so that a mistake gets a message that names it
     # instead of a wrong number or an error from deep inside NumPy.
@@ -265,9 +266,14 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     log_every = check_setting("log_every", log_every or print_every, int, low=1)
 
     n_classes = int(y_train.max()) + 1
+    has_test = X_test is not None and len(X_test) > 0
+    if has_test and y_test.max() >= n_classes:
+        raise ValueError(f"y_test has the label {y_test.max()}, but y_train's labels only go up "
+                         f"to {n_classes - 1}: the model has one output per training label, so "
+                         "it can never predict it; train on every label you test on")
     params = init_params(X_train.shape[1], n_classes, seed=seed)
     Y_train = one_hot(y_train, n_classes)  # (N, C)
-    has_test = X_test is not None and len(X_test) > 0
+    Y_test = one_hot(y_test, n_classes) if has_test else None  # (N_test, C)
     history = []
     # A too-large learning rate overflows the weights. That is caught below and reported
     # once as TrainingDiverged, instead of as a stream of RuntimeWarnings.
@@ -284,6 +290,7 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
                           "train_acc": accuracy(params, X_train, y_train)}
                 if has_test:
                     record["test_acc"] = accuracy(params, X_test, y_test)
+                    record["test_loss"] = loss(params, X_test, Y_test, weight_decay)
                 history.append(record)
                 if verbose and printed:
                     print(format_record(record))

@@ -59,6 +59,19 @@ def test_negative_labels_are_refused(model, small):
         train_briefly(model, X_train, y_train - 1)
 
 
+def test_a_test_label_the_training_never_had_is_named(model, small):
+    # The model has one output per label up to y_train's largest, so it can never predict a
+    # larger one, and its held-out loss would need a probability it does not have.
+    X_train, X_test, y_train, y_test = small
+    keep = y_train < 9
+    with pytest.raises(ValueError, match="y_test has the label 9, but y_train's labels only go "
+                                         "up to 8"):
+        train_briefly(model, X_train[keep], y_train[keep], X_test, y_test)
+    params, _ = train_briefly(model, X_train[keep], y_train[keep], X_test[y_test < 9],
+                              y_test[y_test < 9])  # without the 9s it trains
+    assert params
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_or_inf_in_the_data_is_named_not_blamed_on_the_learning_rate(model, small, bad):
     X_train, X_test, y_train, y_test = small

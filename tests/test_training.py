@@ -38,7 +38,25 @@ def test_default_run_reaches_its_held_out_accuracy(model, default_runs):
 def test_history_has_the_logged_epochs_and_their_splits(model, default_runs):
     _, history = default_runs[model]
     assert [r["epoch"] for r in history] == list(range(0, 1001, 100))
-    assert all(set(r) == {"epoch", "loss", "train_acc", "test_acc"} for r in history)
+    assert all(set(r) == {"epoch", "loss", "train_acc", "test_acc", "test_loss"} for r in history)
+
+
+def test_the_held_out_loss_is_the_loss_of_the_returned_model_on_the_test_set(model, digits,
+                                                                               default_runs):
+    X_train, X_test, y_train, y_test = digits
+    params, history = default_runs[model]
+    assert history[-1]["test_loss"] == model.loss(params, X_test, model.one_hot(y_test, 10))
+    # with weight decay it is the same loss as the training loss's: penalty included
+    params, history = model.train(X_train[:200], y_train[:200], X_test, y_test, epochs=5,
+                                  weight_decay=0.1, verbose=False)
+    assert history[-1]["test_loss"] == model.loss(params, X_test, model.one_hot(y_test, 10),
+                                                  weight_decay=0.1)
+    # untrained it is near ln 10 (ten equal guesses); trained, far lower
+    _, default_history = default_runs[model]
+    assert default_history[0]["test_loss"] == pytest.approx(np.log(10), abs=0.2)
+    assert default_history[-1]["test_loss"] < default_history[0]["test_loss"] / 10
+    _, no_test = model.train(X_train[:200], y_train[:200], epochs=2, verbose=False)
+    assert all("test_loss" not in record for record in no_test)
 
 
 def test_log_every_adds_records_without_changing_the_result(model, digits, default_runs):
