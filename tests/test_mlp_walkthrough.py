@@ -207,7 +207,7 @@ def test_the_learning_curves_show_the_held_out_loss_still_falling(committed):
     assert held_out == sorted(held_out, reverse=True)  # falling at every printed epoch
     assert "lowest held-out loss: epoch 1000" in text
     figure = next(cell for cell in code_cells(committed) if "ax_loss.plot" in cell.source)
-    assert "test_losses" in figure.source and "ylim=(0, 101)" in figure.source
+    assert "test_loss" in figure.source and "ylim=(0, 101)" in figure.source
 
 
 def test_weights_on_pixels_blank_in_training_never_move():
@@ -295,8 +295,7 @@ def test_the_nested_result_is_the_median_of_the_outer_test_scores(committed):
     assert median >= 96.0
     table = "\n".join(output_texts(committed))
     assert f"held-out accuracy over {len(per_split)} outer splits" in table
-    for name in ["scikit-learn MLPClassifier", "scikit-learn LogisticRegression",
-                 "scikit-learn SVC"]:
+    for name in ["scikit-learn LogisticRegression", "scikit-learn SVC"]:
         assert re.search(rf"^{name}.* median \d+\.\d%   min", table, re.M), name
 
 
@@ -386,7 +385,7 @@ def paired_rows(committed):
 def test_the_paired_counts_match_the_accuracies_and_their_differences(committed):
     rows = paired_rows(committed)
     table = "\n".join(output_texts(committed))
-    assert len(rows) == 5, rows
+    assert len(rows) == 3, rows
     tuned, _ = rows["NumPy MLP (from scratch), tuned"]
     per_split = [float(re.search(r"(\d+\.\d)%$", line).group(1)) for line in outer_lines(committed)]
     assert [round(100 * right / 360, 1) for right in tuned] == per_split
@@ -401,18 +400,21 @@ def test_the_paired_counts_match_the_accuracies_and_their_differences(committed)
             assert lead == [t - c for t, c in zip(tuned, counts)], name
 
 
-def test_tuning_is_compared_with_the_script_defaults_and_called_noise(committed):
-    # The prose says tuning moved nothing beyond the noise (one standard error ~ 4 of 360
-    # images): that holds only while no split separates tuned and default by more than that.
-    counts, lead = paired_rows(committed)["NumPy MLP, script defaults"]
-    assert max(abs(d) for d in lead) <= 4
-    line = next(line for line in result_lines(committed)
-                if line.startswith("NumPy MLP, script defaults"))
-    assert re.search(r"median \d+\.\d%   min", line)
+def test_the_prose_gives_the_paired_leads_and_calls_them_noise(committed):
+    # "No difference here is much larger than the noise" (one standard error ~ 4 of 360
+    # images) holds only while no split separates the network and a yardstick by more than
+    # two standard errors; the leads quoted in the prose are the table's.
+    rows = paired_rows(committed)
+    _, logistic = rows["scikit-learn LogisticRegression"]
+    _, svc = rows["scikit-learn SVC (RBF kernel)"]
+    assert max(abs(d) for d in logistic + svc) <= 8
     cells = committed.cells
     start = next(i for i, c in enumerate(cells) if c.source.startswith("## How good can it get?"))
     prose = " ".join(" ".join(c.source.split()) for c in cells[start:]
                      if c.cell_type == "markdown")
-    assert "Tuning moved nothing beyond the noise" in prose
-    assert "defaults, untuned" in prose
-    assert f"gets {counts[0]}, {counts[1]} and {counts[2]} of the same images" in prose
+    assert "No difference here is much larger than the noise" in prose
+    assert ("ahead of `LogisticRegression` by {}, {} and {} images".format(*logistic)
+            in prose)
+    assert "ahead of the network by {}, {} and {} images".format(*(-d for d in svc)) in prose
+    # the script's defaults were not trained on these splits, and the prose does not pretend
+    assert "Does tuning beat the script's defaults on new images? This table cannot say" in prose
