@@ -1,5 +1,6 @@
 """The benchmark still runs (a smoke test: timings depend on the machine; none is asserted)."""
 
+import json
 import re
 import subprocess
 import sys
@@ -53,3 +54,13 @@ def test_the_readme_points_to_the_benchmark_and_quotes_its_notebook_times():
         row = re.search(rf"^\| {re.escape(notebook)} \| (\d+) s \|", bench, re.M)
         assert row, f"benchmarks/README.md has no row for {notebook}"
         assert f"`{notebook}` takes about {row.group(1)} s" in " ".join(readme.split())
+
+
+def test_each_walkthrough_quotes_its_own_measured_run_time():
+    # A teacher reads the time in the notebook's first cell: it is the benchmark's median.
+    bench = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    for notebook in ["np_slp_digits.ipynb", "np_mlp_digits.ipynb"]:
+        seconds = re.search(rf"^\| {re.escape(notebook)} \| (\d+) s \|", bench, re.M).group(1)
+        first_cell = "".join(json.loads((ROOT / notebook).read_text(encoding="utf-8"))
+                             ["cells"][0]["source"])
+        assert f"about {seconds} seconds" in " ".join(first_cell.split()), notebook
