@@ -282,8 +282,8 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     has_test = X_test is not None and len(X_test) > 0
     if has_test and y_test.max() >= n_classes:
         raise ValueError(f"y_test has the label {y_test.max()}, but y_train's labels only go up "
-                         f"to {n_classes - 1}: the model has one output per training label, so "
-                         "it can never predict it; train on every label you test on")
+                         f"to {n_classes - 1}: the model has outputs for 0..{n_classes - 1} only, "
+                         "so it can never predict it; train on every label you test on")
     params = init_params(X_train.shape[1], hidden, n_classes, seed=seed)
     Y_train = one_hot(y_train, n_classes)  # (N, C)
     Y_test = one_hot(y_test, n_classes) if has_test else None  # (N_test, C)
