@@ -19,19 +19,28 @@ np_slp_digits.py is the same program without the hidden layer; diff the two.
 import argparse
 import math
 import os
+import signal
 import sys
 import time
 
-try:  # loading scikit-learn takes a second or two: Ctrl-C meanwhile ends the script in one line
-    import numpy as np
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-    from threadpoolctl import threadpool_limits
-except KeyboardInterrupt:
-    if __name__ != "__main__":  # imported by someone else's code: theirs to handle
-        raise
-    print("interrupted", file=sys.stderr)
-    sys.exit(130)  # 128 + SIGINT, the status a shell expects after Ctrl-C
+if __name__ == "__main__":  # run as a script; imported, Ctrl-C is the importer's to handle
+    def _interrupted_while_loading(signum, frame):
+        # Loading NumPy and scikit-learn takes a second or two. Ctrl-C meanwhile ends the
+        # script at once, in one line, with 130 (128 + SIGINT), the status a shell expects.
+        # Not as a KeyboardInterrupt: raised inside their compiled start-up code, that comes
+        # out as a long ImportError blaming the installation.
+        print("interrupted", file=sys.stderr)
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+if __name__ == "__main__":  # loaded: from here on Ctrl-C is a KeyboardInterrupt, for main()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # ----------------------------------------------------------------------------
