@@ -264,11 +264,11 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     """Full-batch gradient descent: every epoch is one update computed from all of X_train.
 
     Returns (params, history). history has one dict per logged epoch with its epoch, loss,
-    train_acc and, when there is a test set, test_acc and test_loss (the same loss on the
-    test set, for learning curves). Epoch e is the model after e updates: epoch 0 is
-    untrained, epoch `epochs` is the result. Lines are printed every `print_every` epochs (if
-    verbose) and history is kept every `log_every` epochs as well (default: print_every) --
-    log more often for smooth curves. hidden is the number of hidden units.
+    train_acc and, when there is a test set, test_acc and test_loss (the same loss, penalty
+    included, on the test set: for learning curves). Epoch e is the model after e updates:
+    epoch 0 is untrained, epoch `epochs` is the result. Lines are printed every `print_every`
+    epochs (if verbose) and history is kept every `log_every` epochs as well (default:
+    print_every) -- log more often for smooth curves. hidden is the number of hidden units.
     """
     # Every argument is checked here, once, so that a mistake gets a message that names it
     # instead of a wrong number or an error from deep inside NumPy.
