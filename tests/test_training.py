@@ -192,6 +192,17 @@ def test_the_twin_helpers_are_identical_in_both_scripts():
         assert ast.dump(slp[name]) == ast.dump(mlp[name]), f"{name} differs between the two scripts"
 
 
+def test_the_code_before_the_first_function_is_identical_in_both_scripts():
+    # the imports and the Ctrl-C handler while they load: twins too, but not functions
+    def preamble(path):
+        body = ast.parse(path.read_text()).body[1:]  # after the docstring
+        end = next(i for i, node in enumerate(body) if isinstance(node, ast.FunctionDef))
+        return [ast.dump(node) for node in body[:end]]
+
+    slp, mlp = preamble(ROOT / "np_slp_digits.py"), preamble(ROOT / "np_mlp_digits.py")
+    assert len(slp) >= 10 and slp == mlp
+
+
 @pytest.mark.parametrize("name", ["np_slp_digits.py", "np_mlp_digits.py"])
 def test_each_script_imports_only_numpy_scikit_learn_and_the_standard_library(name):
     # threadpoolctl comes with scikit-learn (which uses it itself); main() caps BLAS threads with it
