@@ -2,9 +2,9 @@
 
     input (64 pixels) -> linear (64 x 10) -> softmax (10 classes)
 
-Trained with full-batch gradient descent on scikit-learn's digits (1797 images).
-Every step of learning is written out: the forward pass, the cross-entropy loss,
-its gradient, and the update. Aim: simple and readable, not fast or clever.
+Trained with full-batch gradient descent on scikit-learn's digits (1797 images). Every step
+of learning is written out: the forward pass, the cross-entropy loss, its gradient, and the
+update. Aim: simple and readable, not fast or clever.
 
 Run:
     python np_slp_digits.py                   # 80/20 stratified split, 1000 epochs
@@ -16,48 +16,29 @@ np_mlp_digits.py is the same program with one hidden layer added; diff the two.
 
 import argparse
 import math
-import os
 import signal
 import sys
-import time
 
-if __name__ == "__main__":  # run as a script; imported, Ctrl-C is the importer's to handle
-    def _interrupted_while_loading(signum, frame):
-        # Loading NumPy and scikit-learn takes a second or two. Ctrl-C meanwhile ends the
-        # script at once, in one line, with 130 (128 + SIGINT), the status a shell expects.
-        # Not as a KeyboardInterrupt: raised inside their compiled start-up code, that comes
-        # out as a long ImportError blaming the installation.
-        print("interrupted", file=sys.stderr)
-        os._exit(130)
-
-    signal.signal(signal.SIGINT, _interrupted_while_loading)
+if __name__ == "__main__":  # Ctrl-C, or a reader that leaves (`| head`), ends the script
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # quietly, as in any Unix tool
+    if hasattr(signal, "SIGPIPE"):  # (Windows has no SIGPIPE)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-if __name__ == "__main__":  # loaded: from here on Ctrl-C is a KeyboardInterrupt, for main()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-# ----------------------------------------------------------------------------
-# Data (identical in both scripts)
-
-
+# Data (identical in both scripts) -----------------------------------------------------
 def load_data(test_size=0.2, seed=42):
-    """Digits as standardised features: X_train, X_test, y_train, y_test.
-
-    A stratified split keeps the ten digits in the same proportions on both sides.
-    With test_size=0 every image is training data and the test arrays are empty.
-    """
+    """Digits as standardised features: X_train, X_test, y_train, y_test. The split is
+    stratified (each digit in the same proportion on both sides); test_size=0 keeps all."""
     X, y = load_digits(return_X_y=True)  # X: (1797, 64) ink levels 0..16, y: (1797,)
     if test_size == 0:
         X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]
     else:
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=test_size, stratify=y, random_state=seed
-        )
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size,
+                                                            stratify=y, random_state=seed)
     X_train, X_test = standardise(X_train, X_test)
     return X_train, X_test, y_train, y_test
 
@@ -91,19 +72,13 @@ def softmax(logits):
     return np.exp(log_softmax(logits))
 
 
-# ----------------------------------------------------------------------------
-# The model: one linear layer and a softmax
-
-
+# The model: one linear layer and a softmax ----------------------------------------------
 def init_params(n_features, n_classes, seed=42):
     """Small random weights and zero biases."""
     # A RandomState of its own: its stream is frozen across NumPy versions, so the
     # published numbers reproduce, and the global np.random state is left alone.
     rng = np.random.RandomState(seed)
-    return {
-        "W": rng.randn(n_features, n_classes) * 0.1,  # (F, C)
-        "b": np.zeros(n_classes),  # (C,)
-    }
+    return {"W": rng.randn(n_features, n_classes) * 0.1, "b": np.zeros(n_classes)}  # (F, C), (C,)
 
 
 def forward(params, X):
@@ -117,12 +92,12 @@ def forward(params, X):
 
 
 def loss(params, X, Y, weight_decay=0.0, cache=None):
-    """Mean cross-entropy between P and one-hot Y, plus weight_decay / 2 * sum(W ** 2)."""
+    """Mean cross-entropy between P and one-hot Y + weight_decay / 2 * sum of squared weights."""
     if cache is None:  # train passes the cache of the forward pass it has just done
         _, cache = forward(params, X)
     cross_entropy = -np.sum(Y * cache["log_P"]) / len(X)
-    penalty = weight_decay / 2 * np.sum(params["W"] ** 2)  # weights only, not biases
-    return float(cross_entropy + penalty)
+    squared_weights = np.sum(params["W"] ** 2)  # weights only, not biases
+    return float(cross_entropy + weight_decay / 2 * squared_weights)
 
 
 def backward(params, cache, Y, weight_decay=0.0):
@@ -132,298 +107,139 @@ def backward(params, cache, Y, weight_decay=0.0):
     # Softmax followed by cross-entropy has the simple combined gradient P - Y per row
     # (the softmax's Jacobian and the log's 1/p cancel); dividing by N makes it a mean.
     dZ = (P - Y) / N  # (N, C)
-    return {
-        "W": X.T @ dZ + weight_decay * params["W"],  # (F, N) @ (N, C) -> (F, C)
-        "b": dZ.sum(axis=0),  # (C,)
-    }
+    dW = X.T @ dZ + weight_decay * params["W"]  # (F, N) @ (N, C) -> (F, C)
+    db = dZ.sum(axis=0)  # (C,)
+    return {"W": dW, "b": db}
 
 
 def predict(params, X):
     """The most probable class for each row of X; (N, F) -> (N,) integers."""
-    X, _ = check_data(X, allow_empty=True)
-    P, _ = forward(params, X)
+    if sorted(params) != ["W", "b"]:  # e.g. a model from np_mlp_digits.py
+        raise ValueError(f"params must have W and b; got {sorted(params)}")
+    P, _ = forward(params, check_X(X, n_features=len(params["W"])))
     return P.argmax(axis=1)
 
 
-# ----------------------------------------------------------------------------
-# Checking what callers pass in (identical in both scripts)
-
-
-def check_data(X, y=None, names=("X", "y"), n_features=None, allow_empty=False):
-    """X as a finite (N, F) array of numbers and y, if given, as N integer labels 0..C-1.
-
-    Returns both as NumPy arrays (lists are fine). Anything else raises a ValueError, or a
-    TypeError for values of the wrong kind, that names the argument and says what it expected.
-    forward, loss and backward check nothing themselves, so that they read as the maths.
-    """
-    X_name, y_name = names
+# Checks and training (identical in both scripts but for the hidden layer's size) -------
+def check_X(X, n_features=None, name="X"):
+    """X as a finite (N, F) array of numbers, or a ValueError that says what is wrong."""
     X = np.asarray(X)
-    if X.dtype.kind not in "biuf":  # bool, int, unsigned int, float
-        raise TypeError(f"{X_name} must be an array of numbers, got dtype {X.dtype}")
-    if X.ndim != 2:
-        hint = " (for one example, pass X.reshape(1, -1))" if X.ndim == 1 else ""
-        raise ValueError(f"{X_name} must be a 2-D array with one row per example, shape (N, F); "
-                         f"got shape {X.shape}{hint}")
-    if len(X) == 0 and not allow_empty:
-        raise ValueError(f"{X_name} has no rows: at least one example is needed")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{X_name} has {X.shape[1]} features per row, but the training data "
-                         f"has {n_features}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{X_name} contains {np.sum(~np.isfinite(X))} NaN or infinite values; "
-                         "remove or replace them before training or predicting")
-    if y is None:
-        return X, None
+    if (X.ndim != 2 or X.dtype.kind not in "biuf" or not np.isfinite(X).all()
+            or X.shape[1] != (n_features or X.shape[1])):
+        raise ValueError(f"{name} must be a 2-D array of finite numbers, one row per image and "
+                         f"{n_features or 'F'} columns; got {X.dtype} of shape {X.shape}")
+    return X
+
+
+def check_y(y, n_rows, n_classes=None, name="y"):
+    """y as n_rows integer labels from 0 up, or a ValueError that says what is wrong."""
     y = np.asarray(y)
-    expected = f"{y_name} must be a 1-D array of integer labels 0..C-1"
-    if y.ndim != 1:
-        raise ValueError(f"{expected}, got shape {y.shape} (for a column, pass y.ravel())")
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"{expected}, got dtype {y.dtype} (whole numbers as floats? y.astype(int))")
-    if len(y) != len(X):
-        raise ValueError(f"{X_name} has {len(X)} rows but {y_name} has length {len(y)}: "
-                         "one label per row is needed")
-    if len(y) and y.min() < 0:
-        raise ValueError(f"{expected}, got the label {y.min()}")
-    return X, y
-
-
-def out_of_range(value, low=None, low_ok=True, high=None):
-    """What is wrong with a number: 'must be ...' if it is not finite and in [low, high)
-    (or (low, high) if not low_ok); '' if nothing is."""
-    too_low = low is not None and (value < low or (value == low and not low_ok))
-    too_high = high is not None and value >= high
-    if math.isfinite(value) and not too_low and not too_high:
-        return ""
-    bounds = f"{'at least' if low_ok else 'more than'} {low}" if low is not None else "finite"
-    if high is not None:
-        bounds += f" and less than {high}"
-    return f"must be {bounds}"
-
-
-def check_setting(name, value, kind, low=None, low_ok=True, high=None):
-    """value, if it is a whole number (kind=int) or any number (kind=float) in range; else an
-    error that names the setting, as check_data does for the data."""
-    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not (whole or (kind is float and isinstance(value, (float, np.floating)))):
-        raise TypeError(f"{name} must be a {'whole ' if kind is int else ''}number, "
-                        f"got {value!r}")
-    problem = out_of_range(value, low, low_ok, high)
-    if problem:
-        raise ValueError(f"{name} {problem}, got {value!r}")
-    return value
-
-
-# ----------------------------------------------------------------------------
-# Training (the loop is the same in both scripts; only init_params differs)
-
-
-class TrainingDiverged(ArithmeticError):
-    """The loss stopped being finite: the learning rate is too large for this problem."""
-
-    def __init__(self, epoch, lr):
-        self.epoch, self.lr = epoch, lr
-        super().__init__(
-            f"training diverged at epoch {epoch}: the loss is no longer a finite number (the "
-            f"weights grew past what float64 can hold). Try a smaller learning rate than {lr:g}, "
-            f"e.g. --lr {lr / 10:g}."
-        )
+    if (y.shape != (n_rows,) or y.dtype.kind not in "iu"
+            or (n_rows and not 0 <= y.min() <= y.max() < (n_classes or np.inf))):
+        raise ValueError(f"{name} must be {n_rows} integer labels from 0 to "
+                         f"{n_classes - 1 if n_classes else 'C - 1'}, one per row; got "
+                         f"{y.dtype} of shape {y.shape} (a column? use y.ravel())")
+    return y
 
 
 def accuracy(params, X, y):
     """Fraction of rows of X whose predicted class is y."""
-    X, y = check_data(X, y)
-    return float(np.mean(predict(params, X) == y))
+    return float(np.mean(predict(params, X) == check_y(y, len(X))))
 
 
-def format_record(record):
+def format_record(r):
     """One log line: 'epoch  100 | loss 0.2345 | train acc  94.3% | test acc  93.1%'."""
-    value = record["loss"]
-    loss_text = f"{value:.4f}" if value < 1e5 else f"{value:.3e}"  # 1e300 has 300 digits
-    line = f"epoch {record['epoch']:4d} | loss {loss_text} | "
-    line += f"train acc {100 * record['train_acc']:5.1f}%"
-    if "test_acc" in record:
-        line += f" | test acc {100 * record['test_acc']:5.1f}%"
-    return line
+    loss_text = f"{r['loss']:.4f}" if r["loss"] < 1e5 else f"{r['loss']:.3e}"  # not 300 digits
+    line = f"epoch {r['epoch']:4d} | loss {loss_text} | train acc {100 * r['train_acc']:5.1f}%"
+    return line + (f" | test acc {100 * r['test_acc']:5.1f}%" if "test_acc" in r else "")
 
 
 def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
-          weight_decay=0.0, seed=42, print_every=100, log_every=None, verbose=True):
+          weight_decay=0.0, seed=42, log_every=100, verbose=True):
     """Full-batch gradient descent: every epoch is one update computed from all of X_train.
 
-    Returns (params, history). history has one dict per logged epoch with its epoch, loss,
-    train_acc and, when there is a test set, test_acc and test_loss (the same loss, penalty
-    included, on the test set: for learning curves). Epoch e is the model after e updates:
-    epoch 0 is untrained, epoch `epochs` is the result. Lines are printed every `print_every`
-    epochs (if verbose) and history is kept every `log_every` epochs as well (default:
-    print_every) -- log more often for smooth curves.
-    """
-    # Every argument is checked here, once, so that a mistake gets a message that names it
-    # instead of a wrong number or an error from deep inside NumPy.
-    X_train, y_train = check_data(X_train, y_train, names=("X_train", "y_train"))
-    if (X_test is None) != (y_test is None):
-        raise ValueError("X_test and y_test go together: pass both to score held-out images, "
-                         "or neither")
-    if X_test is not None:
-        X_test, y_test = check_data(X_test, y_test, names=("X_test", "y_test"),
-                                    n_features=X_train.shape[1], allow_empty=True)
-    check_setting("epochs", epochs, int, low=1)
-    check_setting("lr", lr, float, low=0, low_ok=False)
-    check_setting("weight_decay", weight_decay, float, low=0)
-    check_setting("seed", seed, int, low=0, high=2**32)
-    check_setting("print_every", print_every, int, low=1)
-    log_every = check_setting("log_every", log_every or print_every, int, low=1)
-
-    n_classes = int(y_train.max()) + 1
+    Returns (params, history): a record every log_every epochs and at the last (epoch 0 is
+    the untrained model) of the loss, train_acc and, given test data, test_acc and test_loss
+    (the same loss, penalty included, on the test images), each printed if verbose."""
+    X_train = check_X(X_train, name="X_train")
+    y_train = check_y(y_train, len(X_train), name="y_train")
+    n_classes = y_train.max() + 1
+    missing = sorted(set(range(n_classes)) - set(y_train))  # outputs that would never learn
+    if missing or not (epochs >= 1 and lr > 0 and weight_decay >= 0):
+        raise ValueError(f"need every label 0 to {n_classes - 1} in y_train (missing: "
+                         f"{missing}), epochs >= 1, lr > 0 and weight_decay >= 0")
     has_test = X_test is not None and len(X_test) > 0
-    if has_test and y_test.max() >= n_classes:
-        raise ValueError(f"y_test has the label {y_test.max()}, but y_train's labels only go up "
-                         f"to {n_classes - 1}: the model has outputs for 0..{n_classes - 1} only, "
-                         "so it can never predict it; train on every label you test on")
+    if has_test:
+        X_test = check_X(X_test, n_features=X_train.shape[1], name="X_test")
+        y_test = check_y(y_test, len(X_test), n_classes, name="y_test")
+
     params = init_params(X_train.shape[1], n_classes, seed=seed)
     Y_train = one_hot(y_train, n_classes)  # (N, C)
-    Y_test = one_hot(y_test, n_classes) if has_test else None  # (N_test, C)
     history = []
-    # A too-large learning rate overflows the weights. That is caught below and reported
-    # once as TrainingDiverged, instead of as a stream of RuntimeWarnings.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported once, below
         for epoch in range(epochs + 1):
             _, cache = forward(params, X_train)  # 1. forward
             train_loss = loss(params, X_train, Y_train, weight_decay, cache=cache)  # 2. loss
-            if not math.isfinite(train_loss):
-                raise TrainingDiverged(epoch, lr)
-
-            printed = epoch % print_every == 0 or epoch == epochs  # logging, not learning
-            if printed or epoch % log_every == 0:
+            if not math.isfinite(train_loss):  # the weights have overflowed
+                cause = "weight_decay" if epoch == 0 or lr * weight_decay >= 2 else "lr"
+                when = f"diverged at epoch {epoch}" if epoch else "cannot start"
+                raise FloatingPointError(f"training {when}: the loss is not a finite number; "
+                                         f"try a smaller {cause}")
+            if epoch % log_every == 0 or epoch == epochs:  # logging, not learning
                 record = {"epoch": epoch, "loss": train_loss,
                           "train_acc": accuracy(params, X_train, y_train)}
                 if has_test:
                     record["test_acc"] = accuracy(params, X_test, y_test)
-                    record["test_loss"] = loss(params, X_test, Y_test, weight_decay)
+                    record["test_loss"] = loss(params, X_test, one_hot(y_test, n_classes),
+                                               weight_decay)
                 history.append(record)
-                if verbose and printed:
+                if verbose:
                     print(format_record(record))
-            if epoch == epochs:
-                break
-
-            grads = backward(params, cache, Y_train, weight_decay)  # 3. backward
-            params = {name: params[name] - lr * grads[name] for name in params}  # 4. update
+            if epoch < epochs:
+                grads = backward(params, cache, Y_train, weight_decay)  # 3. backward
+                params = {name: params[name] - lr * grads[name] for name in params}  # 4. update
     return params, history
 
 
-# ----------------------------------------------------------------------------
-# Command line
-
-
-def _number(kind, low=None, low_ok=True, high=None):
-    """An argparse type: a finite int or float in [low, high) -- or (low, high) if not low_ok."""
-
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            expected = "a whole number" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        problem = out_of_range(value, low, low_ok, high)
-        if problem:
-            raise argparse.ArgumentTypeError(f"{problem}, got {text!r}")
-        return value
-
-    return parse
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(
-        description="Train a single-layer softmax classifier on scikit-learn's 8x8 digits "
-        "with full-batch gradient descent, printing loss and train/test accuracy.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument("--epochs", type=_number(int, 1), default=1000,
-                        help="number of gradient-descent updates (each uses every training image)")
-    parser.add_argument("--lr", type=_number(float, 0, low_ok=False), default=0.1,
-                        help="learning rate: the step size of each update")
-    parser.add_argument("--weight-decay", type=_number(float, 0), default=0.0,
-                        help="L2 penalty strength: adds weight_decay/2 * sum(W**2) to the loss")
-    parser.add_argument("--test-size", type=_number(float, 0, high=1), default=0.2,
-                        help="fraction of images held out for testing; 0 trains on all of them")
-    parser.add_argument("--seed", type=_number(int, 0, high=2**32), default=42,
-                        help="random seed for the train/test split and the initial weights")
-    parser.add_argument("--print-every", type=_number(int, 1), default=100,
-                        help="print a line every this many epochs (and at the last one)")
-    return parser
-
-
+# Command line ---------------------------------------------------------------------------
 def main(argv=None):
-    parser = build_parser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add = parser.add_argument
+    add("--epochs", type=int, default=1000, help="gradient-descent updates, at least 1")
+    add("--lr", type=float, default=0.1, help="learning rate (step size), above 0")
+    add("--weight-decay", type=float, default=0.0, help="L2 penalty, 0 or more (in the loss)")
+    add("--test-size", type=float, default=0.2, help="fraction held out: 0, or 0.01 to 0.99")
+    add("--seed", type=int, default=42, help="seed for the split and the weights, 0 to 2**32-1")
+    add("--print-every", type=int, default=100, help="print a line every this many epochs")
     args = parser.parse_args(argv)
-    try:
-        # One BLAS thread: on matrices this small a second one gains ~7 % on an idle machine, but
-        # makes training 2-3x slower while another process keeps a core busy (benchmarks/).
-        # The limit lasts for this run only: calling main() from Python leaves BLAS as it was.
-        with threadpool_limits(limits=1, user_api="blas"):
-            return run(parser, args)
-    except KeyboardInterrupt:
-        _to_stderr("interrupted")  # one line, not a traceback
-        return 130  # 128 + SIGINT, the status a shell expects after Ctrl-C
+    for flag, ok in [("--epochs", args.epochs >= 1), ("--lr", 0 < args.lr < math.inf),
+                     ("--weight-decay", 0 <= args.weight_decay < math.inf),
+                     ("--test-size", args.test_size == 0 or 0.01 <= args.test_size <= 0.99),
+                     ("--seed", 0 <= args.seed < 2**32), ("--print-every", args.print_every >= 1)]:
+        if not ok:  # argparse has checked the type; this is the range that --help gives
+            parser.error(f"argument {flag}: {getattr(args, flag[2:].replace('-', '_'))} is "
+                         "out of range (see --help)")
 
-
-def run(parser, args):
-    """Load, train and report, as the flags say; returns the exit status."""
-    try:
-        X_train, X_test, y_train, y_test = load_data(args.test_size, args.seed)
-    except ValueError as err:  # e.g. too few test images for a stratified split
-        parser.error(f"argument --test-size: {err}")
+    X_train, X_test, y_train, y_test = load_data(args.test_size, args.seed)
     print(f"{len(X_train)} training images, {len(X_test)} held-out test images, "
           f"{X_train.shape[1]} pixels each")
-    if args.weight_decay:
-        print(f"loss = mean cross-entropy + {args.weight_decay:g}/2 * sum of squared weights "
-              "(--weight-decay)")
-
-    start = time.perf_counter()
-    try:
-        params, history = train(X_train, y_train, X_test, y_test, epochs=args.epochs, lr=args.lr,
-                                weight_decay=args.weight_decay, seed=args.seed,
-                                print_every=args.print_every)
-    except TrainingDiverged as err:
-        _to_stderr(f"error: {err}")
-        return 1
-    except MemoryError as err:
-        _to_stderr(f"error: not enough memory for this run ({err})")
-        return 1
-    seconds = time.perf_counter() - start
-
-    final = history[-1]
+    try:  # One BLAS thread: as fast on matrices this small, and 2-3x faster when another
+        with threadpool_limits(limits=1, user_api="blas"):  # program keeps a core busy
+            _, history = train(X_train, y_train, X_test, y_test, epochs=args.epochs, lr=args.lr,
+                               weight_decay=args.weight_decay, seed=args.seed,
+                               log_every=args.print_every)
+    except FloatingPointError as err:  # train names its argument; here it is a flag
+        sys.exit(f"error: {err}".replace("smaller lr", "smaller --lr")
+                 .replace("smaller weight_decay", "smaller --weight-decay"))
     if len(X_test):
-        print(f"held-out test accuracy {100 * final['test_acc']:.1f}% on {len(X_test)} images "
-              f"never trained on ({seconds:.2f} s of training)")
+        print(f"held-out test accuracy {100 * history[-1]['test_acc']:.1f}% "
+              f"on {len(X_test)} images never trained on")
     else:
-        print(f"no held-out images (--test-size 0): train accuracy "
-              f"{100 * final['train_acc']:.1f}% is on fitted data, not a measure of "
-              f"generalisation ({seconds:.2f} s of training)")
-    # Finite but wrong: judged from the printed epochs, as a student would read them.
-    losses = [record["loss"] for record in history]
-    if max(losses) > 10 * losses[0] or losses[-1] > losses[0]:
-        _to_stderr(f"warning: the training loss rose from {losses[0]:.4f} to {max(losses):.3g} "
-                   f"on the way and ended at {losses[-1]:.4f}: --lr {args.lr:g} is close to "
-                   "diverging; try a smaller --lr")
-    elif losses[-1] == losses[0]:
-        _to_stderr(f"warning: the training loss did not fall ({losses[0]:.4f} at epoch 0 and at "
-                   f"the end): --lr {args.lr:g} is too small to make progress; try a larger --lr")
-    return 0
-
-
-def _to_stderr(line):
-    """A message for the user, after everything printed so far (in a log file too)."""
-    sys.stdout.flush()  # stdout to a file is buffered; without this, stderr would come first
-    print(line, file=sys.stderr)
+        print(f"train accuracy {100 * history[-1]['train_acc']:.1f}%, on the images trained on "
+              "(--test-size 0): no measure of how it does on unseen digits")
 
 
 if __name__ == "__main__":
-    try:
-        status = main()
-        sys.stdout.flush()  # a closed pipe shows up here at the latest
-    except BrokenPipeError:
-        # The reader of our output has gone (`| head -2`): stop quietly, as Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no 2nd error at exit
-        status = 141  # 128 + SIGPIPE, what a shell reports for a program whose reader left
-    sys.exit(status)
+    sys.stdout.reconfigure(line_buffering=True)  # each line reaches `| tee log` as printed
+    main()

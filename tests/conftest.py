@@ -1,10 +1,15 @@
-"""Shared fixtures: both scripts, imported as modules, and the digits split once per session."""
+"""What the tests share: both scripts as modules, the default runs, and notebook helpers."""
 
+import concurrent.futures
+import copy
 import functools
 import pathlib
+import re
 import sys
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -13,6 +18,9 @@ import np_mlp_digits  # noqa: E402
 import np_slp_digits  # noqa: E402
 
 SCRIPTS = {"slp": np_slp_digits, "mlp": np_mlp_digits}
+WALKTHROUGHS = {"np_slp_digits.py": "np_slp_digits.ipynb", "np_mlp_digits.py": "np_mlp_digits.ipynb"}
+LABS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "labs").glob("*.ipynb"))
+LESSONS = list(WALKTHROUGHS.values()) + LABS  # every notebook that teaches, run by the suite
 
 
 def make_params(module, n_features, n_classes, seed=42, n_hidden=32):
@@ -37,9 +45,106 @@ def digits():
 @functools.lru_cache(maxsize=None)
 def default_run(module, test_size=0.2):
     """(params, history) of `module`'s train with its defaults on load_data(test_size), run once.
-
-    Several test files check the same default runs (held-out floors, README tables, notebook
-    lines); training each once keeps the suite fast. Callers must not modify the result.
-    """
+    Callers must not modify the result."""
     X_train, X_test, y_train, y_test = module.load_data(test_size=test_size)
     return module.train(X_train, y_train, X_test, y_test, verbose=False)
+
+
+# --- notebooks ------------------------------------------------------------------------------
+
+
+def read(name):
+    """A committed notebook, by its path from the repository's folder."""
+    return nbformat.read(ROOT / name, as_version=4)
+
+
+def execute(notebook, folder, timeout=300):
+    """Run every cell in order in a fresh python3 kernel started in `folder`, as Jupyter does."""
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+                   coalesce_streams=True,  # one output per cell and stream: stable diffs
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return notebook
+
+
+def execute_all(names):
+    """{name: the notebook run from a fresh kernel}, two kernels at a time (this is 2 cores)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = {name: pool.submit(execute, copy.deepcopy(read(name)), (ROOT / name).parent)
+                for name in names}
+        return {name: job.result() for name, job in jobs.items()}
+
+
+@pytest.fixture(scope="session")
+def fresh_lessons():
+    """Every walkthrough and lab, run once per test session from a fresh kernel."""
+    return execute_all(LESSONS)
+
+
+def code_cells(notebook):
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def printed(cell):
+    """What a code cell showed as text: its printed streams and its text results."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif "text/plain" in output.get("data", {}) and "image/png" not in output["data"]:
+            parts.append(output["data"]["text/plain"])
+    return "".join(parts)
+
+
+def lines(notebook):
+    """Every line of text that the notebook's code cells show, in order."""
+    return [line for cell in code_cells(notebook) for line in printed(cell).splitlines()]
+
+
+def prose(notebook):
+    """The notebook's markdown, as one string."""
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def numbers_agree(a, b):
+    """Two printed numbers agree if they differ by at most one unit in the last printed place.
+
+    NumPy and OpenBLAS take different code paths on different CPUs (AVX2, AVX-512), so the
+    last bits of a float differ between machines and a printed last digit can round the other
+    way. Values below 1e-6 in size (a gradient check's relative error, round-off itself) agree
+    with each other whatever their digits. Whole numbers (counts, labels, epochs) must be equal:
+    they are exactly determined, and one image more or less is a real change.
+    """
+    if a == b:
+        return True
+    x, y = float(a), float(b)
+    if abs(x) < 1e-6 and abs(y) < 1e-6:
+        return True
+    if NUMBER.fullmatch(a) and "." not in a and "e" not in a.lower():
+        return False  # a whole number
+    mantissa = a.lower().split("e")[0]
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    exponent = int(a.lower().split("e")[1]) if "e" in a.lower() else 0
+    return abs(x - y) <= 1.01 * 10.0 ** (exponent - decimals)
+
+
+def text_differences(committed, fresh):
+    """The lines of two printed texts that differ by more than last-digit rounding."""
+    a, b = committed.splitlines(), fresh.splitlines()
+    if len(a) != len(b):
+        return [f"{len(a)} lines committed, {len(b)} printed now"]
+    wrong = []
+    for line_a, line_b in zip(a, b):
+        numbers_a, numbers_b = NUMBER.findall(line_a), NUMBER.findall(line_b)
+        if (NUMBER.split(line_a) != NUMBER.split(line_b) or len(numbers_a) != len(numbers_b)
+                or not all(map(numbers_agree, numbers_a, numbers_b))):
+            wrong.append(f"committed: {line_a!r}\n     now: {line_b!r}")
+    return wrong
+
+
+def output_differences(committed, fresh):
+    """Every code cell's printed text, committed against fresh, compared as text_differences."""
+    return [difference for old, new in zip(code_cells(committed), code_cells(fresh))
+            for difference in text_differences(printed(old), printed(new))]
