@@ -76,8 +76,7 @@ def softmax(logits):
 # The model: a hidden ReLU layer, then a linear layer and a softmax ----------------------
 def init_params(n_features, n_hidden, n_classes, seed=42):
     """Small random weights and zero biases."""
-    # A RandomState of its own: its stream is frozen across NumPy versions, so the
-    # published numbers reproduce, and the global np.random state is left alone.
+    # A RandomState of its own: its stream is frozen across NumPy versions, and no global state.
     rng = np.random.RandomState(seed)
     return {"W1": rng.randn(n_features, n_hidden) * 0.1, "b1": np.zeros(n_hidden),  # (F, H), (H,)
             "W2": rng.randn(n_hidden, n_classes) * 0.1, "b2": np.zeros(n_classes)}  # (H, C), (C,)
@@ -144,11 +143,12 @@ def check_X(X, n_features=None, name="X"):
 def check_y(y, n_rows, n_classes=None, name="y"):
     """y as n_rows integer labels from 0 up, or a ValueError that says what is wrong."""
     y = np.asarray(y)
-    if (y.shape != (n_rows,) or y.dtype.kind not in "iu"
-            or (n_rows and not 0 <= y.min() <= y.max() < (n_classes or np.inf))):
-        raise ValueError(f"{name} must be {n_rows} integer labels from 0 to "
-                         f"{n_classes - 1 if n_classes else 'C - 1'}, one per row; got "
-                         f"{y.dtype} of shape {y.shape} (a column? use y.ravel())")
+    if y.shape != (n_rows,) or y.dtype.kind not in "iu":
+        raise ValueError(f"{name} must be {n_rows} integer labels, one per row; got {y.dtype} "
+                         f"of shape {y.shape} (a column? use y.ravel())")
+    if n_rows and not 0 <= y.min() <= y.max() < (n_classes or np.inf):
+        raise ValueError(f"{name} has labels {y.min()} to {y.max()}; they must be from 0 to "
+                         f"{n_classes - 1 if n_classes else 'C - 1'}")
     return y
 
 
@@ -176,8 +176,9 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     n_classes = y_train.max() + 1
     missing = sorted(set(range(n_classes)) - set(y_train))  # outputs that would never learn
     if missing or not (epochs >= 1 and lr > 0 and weight_decay >= 0 and hidden >= 1):
-        raise ValueError(f"need every label 0 to {n_classes - 1} in y_train (missing: "
-                         f"{missing}), epochs >= 1, lr > 0, weight_decay >= 0, hidden >= 1")
+        raise ValueError(f"need every label 0 to {n_classes - 1} in y_train, epochs >= 1, lr > 0, "
+                         f"weight_decay >= 0, hidden >= 1; got {missing=} {epochs=} {lr=} "
+                         f"{weight_decay=} {hidden=}")
     has_test = X_test is not None and len(X_test) > 0
     if has_test:
         X_test = check_X(X_test, n_features=X_train.shape[1], name="X_test")
@@ -226,9 +227,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for flag, ok in [("--epochs", args.epochs >= 1), ("--lr", 0 < args.lr < math.inf),
                      ("--weight-decay", 0 <= args.weight_decay < math.inf),
+                     ("--hidden", 1 <= args.hidden <= 10_000),
                      ("--test-size", args.test_size == 0 or 0.01 <= args.test_size <= 0.99),
-                     ("--seed", 0 <= args.seed < 2**32), ("--print-every", args.print_every >= 1),
-                     ("--hidden", 1 <= args.hidden <= 10_000)]:
+                     ("--seed", 0 <= args.seed < 2**32), ("--print-every", args.print_every >= 1)]:
         if not ok:  # argparse has checked the type; this is the range that --help gives
             parser.error(f"argument {flag}: {getattr(args, flag[2:].replace('-', '_'))} is "
                          "out of range (see --help)")

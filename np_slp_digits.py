@@ -75,8 +75,7 @@ def softmax(logits):
 # The model: one linear layer and a softmax ----------------------------------------------
 def init_params(n_features, n_classes, seed=42):
     """Small random weights and zero biases."""
-    # A RandomState of its own: its stream is frozen across NumPy versions, so the
-    # published numbers reproduce, and the global np.random state is left alone.
+    # A RandomState of its own: its stream is frozen across NumPy versions, and no global state.
     rng = np.random.RandomState(seed)
     return {"W": rng.randn(n_features, n_classes) * 0.1, "b": np.zeros(n_classes)}  # (F, C), (C,)
 
@@ -134,11 +133,12 @@ def check_X(X, n_features=None, name="X"):
 def check_y(y, n_rows, n_classes=None, name="y"):
     """y as n_rows integer labels from 0 up, or a ValueError that says what is wrong."""
     y = np.asarray(y)
-    if (y.shape != (n_rows,) or y.dtype.kind not in "iu"
-            or (n_rows and not 0 <= y.min() <= y.max() < (n_classes or np.inf))):
-        raise ValueError(f"{name} must be {n_rows} integer labels from 0 to "
-                         f"{n_classes - 1 if n_classes else 'C - 1'}, one per row; got "
-                         f"{y.dtype} of shape {y.shape} (a column? use y.ravel())")
+    if y.shape != (n_rows,) or y.dtype.kind not in "iu":
+        raise ValueError(f"{name} must be {n_rows} integer labels, one per row; got {y.dtype} "
+                         f"of shape {y.shape} (a column? use y.ravel())")
+    if n_rows and not 0 <= y.min() <= y.max() < (n_classes or np.inf):
+        raise ValueError(f"{name} has labels {y.min()} to {y.max()}; they must be from 0 to "
+                         f"{n_classes - 1 if n_classes else 'C - 1'}")
     return y
 
 
@@ -166,8 +166,8 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     n_classes = y_train.max() + 1
     missing = sorted(set(range(n_classes)) - set(y_train))  # outputs that would never learn
     if missing or not (epochs >= 1 and lr > 0 and weight_decay >= 0):
-        raise ValueError(f"need every label 0 to {n_classes - 1} in y_train (missing: "
-                         f"{missing}), epochs >= 1, lr > 0 and weight_decay >= 0")
+        raise ValueError(f"need every label 0 to {n_classes - 1} in y_train, epochs >= 1, lr > 0, "
+                         f"weight_decay >= 0; got {missing=} {epochs=} {lr=} {weight_decay=}")
     has_test = X_test is not None and len(X_test) > 0
     if has_test:
         X_test = check_X(X_test, n_features=X_train.shape[1], name="X_test")

@@ -18,7 +18,8 @@ import np_mlp_digits  # noqa: E402
 import np_slp_digits  # noqa: E402
 
 SCRIPTS = {"slp": np_slp_digits, "mlp": np_mlp_digits}
-WALKTHROUGHS = {"np_slp_digits.py": "np_slp_digits.ipynb", "np_mlp_digits.py": "np_mlp_digits.ipynb"}
+WALKTHROUGHS = {"np_slp_digits.py": "np_slp_digits.ipynb",
+                "np_mlp_digits.py": "np_mlp_digits.ipynb"}
 LABS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "labs").glob("*.ipynb"))
 LESSONS = list(WALKTHROUGHS.values()) + LABS  # every notebook that teaches, run by the suite
 

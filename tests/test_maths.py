@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from conftest import make_params
+from measure import numerical_gradient, paired_comparison, relative_error
 
 
 # --- softmax ---------------------------------------------------------------------------
@@ -127,24 +128,6 @@ def test_init_params_draws_from_its_own_random_state(model):
 # --- loss and gradient -----------------------------------------------------------------
 
 
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
-
-
-def numerical_gradient(f, array, h=1e-5):
-    """Central differences of f() with respect to every entry of array (changed in place)."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + h
-        plus = f()
-        array[index] = original - h
-        minus = f()
-        array[index] = original
-        grad[index] = (plus - minus) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
 def test_backward_matches_finite_differences(model, digits, weight_decay):
     X_train, _, y_train, _ = digits
@@ -163,12 +146,39 @@ def test_backward_matches_finite_differences(model, digits, weight_decay):
         assert np.abs(Z1).min() > 1e-3
     grads = model.backward(params, cache, Y, weight_decay)
     assert grads.keys() == params.keys()
+    numerical = numerical_gradient(lambda p: model.loss(p, X, Y, weight_decay), params)
     for name in params:
         assert grads[name].shape == params[name].shape
-        numerical = numerical_gradient(lambda: model.loss(params, X, Y, weight_decay), params[name])
-        # float64 central differences with h=1e-5 agree to ~1e-9 on a correct gradient;
+        # float64 central differences with eps=1e-5 agree to ~1e-9 on a correct gradient;
         # a wrong factor or a missing term shows up as 1e-2 or more.
-        assert relative_error(grads[name], numerical) <= 1e-6, name
+        assert relative_error(grads[name], numerical[name]) <= 1e-6, name
+
+
+def test_the_gradient_check_catches_a_forgotten_relu_mask_and_a_missing_1_over_n(digits):
+    import np_mlp_digits as mlp
+
+    X, Y = digits[0][:20], mlp.one_hot(digits[2][:20], 10)
+    params = mlp.init_params(64, 8, 10, seed=3)
+    _, cache = mlp.forward(params, X)
+    numerical = numerical_gradient(lambda p: mlp.loss(p, X, Y), params)
+    no_mask = mlp.backward(params, {**cache, "mask": np.ones_like(cache["mask"])}, Y)
+    assert relative_error(no_mask["W1"], numerical["W1"]) > 1e-2
+    summed = {name: g * len(X) for name, g in mlp.backward(params, cache, Y).items()}
+    assert relative_error(summed["W2"], numerical["W2"]) > 1e-2  # summed, not averaged
+    assert np.array_equal(params["W1"], mlp.init_params(64, 8, 10, seed=3)["W1"])  # untouched
+
+
+def test_paired_comparison_counts_the_discordant_images_and_gives_the_exact_p():
+    y = np.zeros(20, dtype=int)
+    a, b = y.copy(), y.copy()
+    b[:8] = 1  # B wrong on images 0-7
+    a[7:9] = 1  # A wrong on images 7 and 8: only A right on 0-6, only B right on 8
+    only_a, only_b, p = paired_comparison(y, a, b)
+    assert (only_a, only_b) == (7, 1)
+    # exact two-sided sign test: 2 * P(X <= 1) for X ~ Binomial(8, 1/2) = 2 * 9 / 256
+    assert p == pytest.approx(18 / 256, rel=1e-12)
+    assert paired_comparison(y, a, a) == (0, 0, 1.0)
+    assert paired_comparison(y, b, a)[:2] == (1, 7)
 
 
 def test_loss_is_mean_cross_entropy_plus_half_weight_decay_times_squared_weights(model):
