@@ -1,0 +1,182 @@
+"""The documentation says what the code does: the README's numbers are what the scripts print,
+its commands are what CI and the workflow run, the benchmark runs, and every line of code fits
+on a projector.
+
+`python tests/test_docs.py` prints the README's tables and example output for pasting.
+"""
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, default_run, text_differences
+
+import np_mlp_digits
+import np_slp_digits
+
+README = ROOT / "README.md"
+WORKFLOW = ROOT / ".github" / "workflows" / "tests.yml"
+CONSTRAINTS = ROOT / "tests" / "constraints-lowest.txt"
+
+
+def readme():
+    return README.read_text(encoding="utf-8")
+
+
+def bash_blocks(text):
+    return re.findall(r"```bash\n(.*?)\n```", text, re.S)
+
+
+# --- the README's numbers --------------------------------------------------------------------
+
+
+def epoch_table(test_size):
+    """The README's table of both scripts' logged epochs for one --test-size."""
+    runs = [default_run(module, test_size)[1] for module in (np_slp_digits, np_mlp_digits)]
+    splits = ["loss", "train acc", "test acc"] if test_size else ["loss", "train acc"]
+    header = ["epoch"] + [f"{name} {split}" for name in ("SLP", "MLP") for split in splits]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
+    for slp, mlp in zip(*runs):
+        cells = [str(slp["epoch"])]
+        for record in (slp, mlp):
+            cells += [f"{record['loss']:.4f}", f"{100 * record['train_acc']:.1f}%"]
+            if test_size:
+                cells.append(f"{100 * record['test_acc']:.1f}%")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def example_output():
+    """What `python np_mlp_digits.py` prints."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        np_mlp_digits.main([])
+    return out.getvalue()
+
+
+def assert_in_readme(expected):
+    """Printed numbers may differ in the last digit on another CPU; anything more fails."""
+    lines, wanted = readme().splitlines(), expected.splitlines()
+    message = f"README.md is out of date; the scripts print now:\n\n{expected}"
+    assert wanted[0] in lines, message
+    start = lines.index(wanted[0])
+    found = "\n".join(lines[start:start + len(wanted)])
+    assert text_differences(found, expected) == [], message
+
+
+@pytest.mark.parametrize("test_size", [0.2, 0], ids=["held-out", "test-size 0"])
+def test_readme_tables_are_what_the_scripts_print(test_size):
+    assert_in_readme(epoch_table(test_size))
+
+
+def test_readme_example_output_is_what_the_mlp_script_prints():
+    assert_in_readme(example_output())
+
+
+def test_slp_reproduces_the_originally_published_train_accuracies():
+    # The table the first version of these scripts published, at one decimal.
+    _, history = default_run(np_slp_digits, test_size=0)
+    published = [13.0, 94.3, 96.2, 96.8, 97.4, 97.8, 98.2, 98.2, 98.2, 98.2]
+    assert [round(100 * r["train_acc"], 1) for r in history[:10]] == published
+
+
+# --- commands: the README's, CI's and the workflow's are the same -----------------------------
+
+
+def test_ci_and_the_workflow_run_the_readme_test_command_verbatim():
+    test_command = next(c for c in bash_blocks(readme()) if "pytest" in c)
+    assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
+    assert f"run: {test_command}\n" in WORKFLOW.read_text()
+
+
+def check_jsonschema(path):
+    """check-jsonschema's verdict on a workflow file, with the schema it ships (no network)."""
+    found = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
+    command = [found] if found else [sys.executable, "-m", "check_jsonschema"]
+    return subprocess.run(command + ["--builtin-schema", "vendor.github-workflows", str(path)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_workflow_is_valid_for_github_and_a_broken_one_is_not(tmp_path):
+    result = check_jsonschema(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / "tests.yml"  # a job without runs-on is not a workflow GitHub runs
+    broken.write_text(WORKFLOW.read_text().replace("runs-on: ubuntu-latest", "runs_on: ubuntu"))
+    assert check_jsonschema(broken).returncode != 0
+
+
+def test_the_workflow_tests_the_oldest_and_newest_python_the_readme_promises():
+    text = WORKFLOW.read_text()
+    oldest, newest = re.search(r"Python (3\.\d+) to (3\.\d+)", readme()).groups()
+    assert f'python: "{oldest}"\n            versions: lowest' in text
+    assert f'python: "{newest}"\n            versions: newest' in text
+    assert "constraints: tests/constraints-lowest.txt" in text
+
+
+@pytest.mark.parametrize("requirements", ["requirements.txt", "requirements-scripts.txt",
+                                          "tests/requirements.txt"])
+def test_the_constraints_pin_every_lower_bound_the_requirements_claim(requirements):
+    bounds = dict(re.findall(r"^([A-Za-z0-9_.-]+)>=([0-9][^\s#;]*)",
+                             (ROOT / requirements).read_text(), re.M))
+    pinned = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", CONSTRAINTS.read_text(), re.M))
+    assert bounds
+    for name, version in bounds.items():
+        assert pinned.get(name) == version, f"{name}>={version} in {requirements}"
+
+
+# --- the benchmark -----------------------------------------------------------------------------
+
+
+def test_the_quick_benchmark_runs_and_prints_the_rows_its_readme_quotes():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick"],
+                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    rows = re.findall(r"^\| (.+?) \| \d+ (?:µs|s) \| [\d.]+-[\d.]+ \|", result.stdout, re.M)
+    bench_readme = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    assert len(rows) == 7 and "one-cell.ipynb" in rows
+    for label in rows[:6]:  # pasted from a full run: that machine's times, but these rows
+        assert f"| {label} |" in bench_readme, label
+
+
+def test_every_notebook_time_quoted_is_the_benchmarks_median():
+    bench = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    medians = dict(re.findall(r"^\| (\S+\.ipynb) \| (\d+) s \|", bench, re.M))
+    assert {"np_slp_digits.ipynb", "np_mlp_digits.ipynb"} <= set(medians)
+    for notebook in ["np_slp_digits.ipynb", "np_mlp_digits.ipynb"]:
+        first_cell = json.loads((ROOT / notebook).read_text(encoding="utf-8"))["cells"][0]
+        quoted = re.search(r"about (\d+) seconds", " ".join("".join(first_cell["source"]).split()))
+        assert quoted and quoted.group(1) == medians[notebook], notebook
+
+
+# --- every line fits on a projector --------------------------------------------------------------
+
+
+def code_files():
+    ignored = {".venv", ".git", ".pytest_cache", ".ipynb_checkpoints", "node_modules"}
+    return sorted(path for pattern in ("*.py", "*.ipynb") for path in ROOT.rglob(pattern)
+                  if not ignored & set(path.relative_to(ROOT).parts))
+
+
+def test_no_code_line_is_longer_than_100_characters():
+    long = []
+    for path in code_files():
+        if path.suffix == ".py":
+            lines = path.read_text(encoding="utf-8").splitlines()
+        else:
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            lines = [line for cell in cells if cell["cell_type"] == "code"
+                     for line in "".join(cell["source"]).splitlines()]
+        long += [f"{path.relative_to(ROOT)}: {line}" for line in lines if len(line) > 100]
+    assert long == []
+
+
+if __name__ == "__main__":
+    print(epoch_table(test_size=0.2), end="\n\n")
+    print(epoch_table(test_size=0), end="\n\n")
+    print(example_output())
