@@ -39,7 +39,7 @@ def test_every_figure_lays_itself_out_as_jupyter_does_not_crop_it(name):
     assert any('set_matplotlib_formats("png", bbox_inches=None)' in s for s in sources)
     figures = [node for source in sources for node in ast.walk(ast.parse(source))
                if isinstance(node, ast.Call) and ast.unparse(node.func) in FIGURE_MAKERS]
-    assert len(figures) >= 10
+    assert len(figures) >= 5  # the parser finds them (the SLP lesson draws 7)
     unlaid = [ast.unparse(call) for call in figures
               if not any(keyword.arg == "layout" and ast.unparse(keyword.value) == "'constrained'"
                          for keyword in call.keywords)]
