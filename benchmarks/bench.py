@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # sync_notebooks.execute runs a noteboo
 NOTEBOOK_BUDGETS = {
     "np_slp_digits.ipynb": 15,
     "np_mlp_digits.ipynb": 30,
+    "labs/pixels_and_penalties.ipynb": 20,
     "exercises/solutions/slp_exercises.ipynb": 10,
     "exercises/solutions/mlp_exercises.ipynb": 10,
 }
