@@ -65,7 +65,8 @@ def problems(notebook):
         name = f"split {split} {a} vs {b}"
         if right[a][split] - right[b][split] != only_a - only_b:
             found.append(f"{name}: the counts right and the paired counts disagree")
-        exact = binomtest(min(only_a, only_b), only_a + only_b, 0.5).pvalue if only_a + only_b else 1
+        n = only_a + only_b
+        exact = binomtest(min(only_a, only_b), n, 0.5).pvalue if n else 1.0
         if abs(p - exact) > 0.0005 + 1e-9:  # p is printed to 3 decimals
             found.append(f"{name}: p {p} but the sign test gives {exact:.4f}")
         expected = (f"{a if only_a > only_b else b} ahead" if exact < 0.05
