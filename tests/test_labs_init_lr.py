@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ROOT, code_cells, lines, printed, prose, read
+from conftest import NUMBER, ROOT, code_cells, lines, printed, prose, read
 
 import np_mlp_digits as mlp
 import np_slp_digits as slp
@@ -192,7 +192,7 @@ def test_held_out_images_that_choose_are_called_validation(lr_lab):
 def test_the_learning_rates_are_too_small_good_overshooting_and_diverging(lr_lab):
     text = cell_printing(lr_lab, "epochs it rose")
     rows = {float(row[0]): row[1:] for row in
-            (line.split() for line in text.splitlines()[1:])}
+            (line.split() for line in text.splitlines()[1:]) if NUMBER.fullmatch(row[0])}
     assert sorted(rows) == [0.01, 0.1, 1.0, 2.0, 10.0]
     final = {lr: float(row[2]) for lr, row in rows.items()}
     rose = {lr: int(row[3]) for lr, row in rows.items()}
@@ -200,6 +200,11 @@ def test_the_learning_rates_are_too_small_good_overshooting_and_diverging(lr_lab
     assert rose[0.01] == rose[0.1] == rose[1.0] == 0 < rose[2.0] < 10  # 2 overshoots a few times
     assert final[10.0] > 1e100 and rose[10.0] > 90  # far past the edge: not a close call
     both_say(lr_lab, "43.3", "98.1", "96.4", "0.0102", "1.04e+147")
+    only_2, only_1, p = re.search(r"only lr 2 gets right: (\d+), only lr 1: (\d+) \(p = ([\d.]+)",
+                                  text).groups()
+    assert f"{only_2} validation images only rate 2 gets right" in told(lr_lab)
+    assert f"(p = {p})" in told(lr_lab) and int(only_2) > int(only_1)
+    assert ("and none only rate 1" in told(lr_lab)) == (only_1 == "0")
     assert f"on {rose[2.0]} of the 100 epochs the loss went *up*" in told(lr_lab)
 
 
