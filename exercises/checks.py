@@ -1,119 +1,122 @@
 """Instant checks for the exercises: each prints a one-line verdict on a student's answer.
 
-The exercise notebooks (slp_exercises.ipynb, mlp_exercises.ipynb) call one check per exercise,
-passing the student's function or number:
-
     import checks
-    checks.softmax(softmax)   # prints "Exercise 2 (stable softmax): correct. ..." or a hint
+    checks.softmax_t(softmax_t)   # "Exercise 2 (...): correct. ..." or what to look at
 
-The reference answers are the scripts' own functions (np_slp_digits.py and np_mlp_digits.py,
-imported from the folder next to this file or one up) and central finite differences; there is
-no third copy of the model here. A check catches whatever the student's code raises and says,
-in one line, what it expected, what it got and where in the walkthrough to look. An untouched
-skeleton (it raises NotImplementedError) or an answer left at None is "not done yet".
-
-Under nbgrader's autograder (it sets NBGRADER_EXECUTION), a check that does not pass also
-raises an AssertionError after printing, so that its cell scores no points.
+A small core (verdicts, a time limit, copies of the inputs, answers of the expected form),
+then a table per exercise: the cases it runs (the usual settings and others), the reference
+answer (the scripts' own functions wherever they have one) and the known mistakes, each with
+a hint in two steps: the idea, then the formula if the same mistake comes again. `_walk` goes
+through a table. Under nbgrader's autograder (NBGRADER_EXECUTION set) a check that does not
+pass raises AssertionError after printing, so that its cell scores no points.
 """
 
+import contextlib
+import copy
 import functools
+import itertools
 import math
 import os
 import pathlib
+import signal
 import sys
+import threading
 import warnings
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 HERE = pathlib.Path(__file__).resolve().parent
-# The scripts sit one folder up in this repository; in an nbgrader course folder, copy them
-# next to this file.
-for _folder in (HERE, HERE.parent):
+for _folder in (HERE, HERE.parent):  # the scripts: one folder up, or next to this file
     if (_folder / "np_slp_digits.py").exists():
-        if str(_folder) not in sys.path:
-            sys.path.insert(0, str(_folder))
+        sys.path.insert(0, str(_folder))
         break
-else:
-    raise ImportError("checks.py needs np_slp_digits.py and np_mlp_digits.py next to it "
-                      "or one folder up")
 
 import np_mlp_digits as mlp  # noqa: E402
 import np_slp_digits as slp  # noqa: E402
+from measure import numerical_gradient  # noqa: E402  the repository's one checker
 
-SLP_WALKTHROUGH = "np_slp_digits.ipynb"
-MLP_WALKTHROUGH = "np_mlp_digits.ipynb"
-
-# Comparing with the scripts' own functions: the same arithmetic written another way (in a
-# different order, or exp/sum instead of exp(log_softmax)) differs by float64 rounding, about
-# 1e-15 relative. Every mistake these checks look for changes values by 1e-3 or more.
+SLP, MLP = "np_slp_digits.ipynb", "np_mlp_digits.ipynb"  # the walkthroughs, and the labs:
+STEPS, START, HOW_GOOD = ("labs/learning_rate_and_batches.ipynb",
+                          "labs/initialisation_and_depth.ipynb", "labs/how_good.ipynb")
+# The same arithmetic in another order differs by float64 rounding (~1e-15 relative); every
+# mistake below changes values by 1e-3 or more. Gradients get 1e-7: longer sums.
 RTOL, ATOL = 1e-9, 1e-12
-# Gradient checks: central differences with h = 1e-5 agree with a correct gradient to about
-# 1e-9 on these smooth losses (the walkthroughs print 1e-10 to 1e-9); a missing factor or term
-# gives 1e-2 or more. 1e-6 leaves room on both sides, and is the walkthroughs' own threshold.
-GRAD_TOL = 1e-6
+TIME_LIMIT = 30  # seconds per check; the slowest takes about 1 s on a busy laptop
 
 
 # ----------------------------------------------------------------------------
-# Verdicts
+# The core
 
 
-class _NotDone(Exception):
-    """The skeleton is untouched (NotImplementedError) or the answer is still None."""
-
-    def __init__(self, blocker="", what_to_do="fill in the cell above and run it, then this one"):
-        super().__init__(blocker)
-        self.blocker, self.what_to_do = blocker, what_to_do
+class Wrong(Exception):
+    def __init__(self, expected, got, idea, formula=None):
+        super().__init__(expected, got, idea)
+        self.expected, self.got, self.idea, self.formula = expected, got, idea, formula or idea
 
 
-class _Wrong(Exception):
-    """What was expected, what was got, and a hint (the walkthrough section is added)."""
-
-    def __init__(self, expected, got, hint):
-        super().__init__(expected, got, hint)
-        self.expected, self.got, self.hint = expected, got, hint
+class NotDone(Exception):
+    """An untouched skeleton (NotImplementedError) or an answer still None."""
 
 
-def _grading():
-    """True while nbgrader autogrades or validates a notebook."""
-    return os.environ.get("NBGRADER_EXECUTION", "") in ("autograde", "validate")
+class TookTooLong(BaseException):  # not an Exception: a student's `except Exception` can't eat it
+    pass
+
+
+_last_wrong = {}  # exercise number -> the idea of its last wrong answer, until a right one
+
+
+@contextlib.contextmanager
+def _limits():
+    """No NumPy warnings (the verdict says it better), one BLAS thread, an alarm."""
+    alarm = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if alarm:
+        previous = signal.signal(signal.SIGALRM, _took_too_long)
+        signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"), \
+                threadpool_limits(limits=1, user_api="blas"):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _took_too_long(signum, frame):
+    raise TookTooLong
 
 
 def _exercise(number, title, walkthrough, section):
-    """Turn a check into one that prints one line: correct, not done yet, or not right yet.
-
-    The check returns its confirmation text, or raises _NotDone or _Wrong. NumPy's warnings
-    (overflow in exp, division by zero) are silenced while it runs: the verdict says it better.
-    BLAS runs on one thread, as in the scripts: on matrices this small a second thread gains
-    little, and costs a lot on a machine that a whole class shares.
-    """
+    """Make a check print one line: correct, not done yet, not right yet, or too slow."""
 
     def decorate(check):
         @functools.wraps(check)
         def run(*answers):
-            name = f"Exercise {number} ({title})"
+            name, where = f"Exercise {number} ({title})", f"{walkthrough}, section \"{section}\""
             passed = False
             try:
-                with warnings.catch_warnings(), np.errstate(all="ignore"), \
-                        threadpool_limits(limits=1, user_api="blas"):
-                    warnings.simplefilter("ignore")
-                    confirmation = check(*answers)
-                line, passed = f"{name}: correct. {confirmation}", True
-            except _NotDone as why:
-                if why.blocker and not why.blocker.startswith(f"Exercise {number}:"):
-                    line = (f"{name}: not done yet: your code needs something unfinished "
-                            f"first ({why.blocker}).")
-                else:
-                    line = f"{name}: not done yet: {why.what_to_do}."
-            except _Wrong as wrong:
+                with _limits():
+                    line, passed = f"{name}: correct. {check(*answers)}", True
+                _last_wrong.pop(number, None)
+            except NotDone as why:
+                line = f"{name}: not done yet: fill in the cell above, run it, then this one."
+                if str(why) and not str(why).startswith(f"Exercise {number}:"):
+                    line = f"{name}: not done yet: your code needs something unfinished ({why})."
+            except Wrong as wrong:
+                again, _last_wrong[number] = _last_wrong.get(number) == wrong.idea, wrong.idea
+                hint = f"Hint, more exactly: {wrong.formula}" if again else f"Hint: {wrong.idea}"
                 line = (f"{name}: not right yet. Expected {wrong.expected}; got {wrong.got}. "
-                        f"Hint: {wrong.hint} (walkthrough {walkthrough}, section \"{section}\").")
-            except Exception as error:  # the answer had a form this check did not foresee
-                line = (f"{name}: could not check your answer ({_describe(error)}). "
-                        f"Compare its form with the skeleton's docstring "
-                        f"(walkthrough {walkthrough}, section \"{section}\").")
+                        f"{hint} ({where}).")
+            except TookTooLong:
+                line = (f"{name}: took longer than {TIME_LIMIT} s: is there a loop that never "
+                        f"ends? (Interrupt the kernel if it still runs.)")
+            except Exception as error:  # an answer of a form no check foresaw
+                line = (f"{name}: could not check your answer ({_describe(error)}). Compare its "
+                        f"form with the skeleton's docstring ({where}).")
             print(line)
-            if not passed and _grading():
+            if not passed and os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate"):
                 raise AssertionError(line)
 
         return run
@@ -122,755 +125,755 @@ def _exercise(number, title, walkthrough, section):
 
 
 def _describe(error):
-    """'ValueError: the first line of its message', at most 150 characters."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    if len(text) > 150:
-        text = text[:147] + "..."
+    text = (str(error).strip().splitlines() or [""])[0][:120]
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _call(function, *args, name, expected, hint):
-    """Run the student's function. Their error becomes a verdict, never a traceback."""
+def _call(function, name, inputs, hint):
+    """function(*inputs.values()) on copies of the inputs; names any input it changed."""
     if not callable(function):
-        raise _Wrong(f"the function {name} itself", f"{type(function).__name__} {function!r:.40}",
-                     f"pass the function by its name, {name}, with no parentheses after it")
+        raise Wrong(f"the function {name} itself", f"{type(function).__name__} "
+                    f"{function!r:.30}", "pass the function by its name, with no () after it")
+    copies = copy.deepcopy(inputs)
     try:
-        return function(*args)
+        result = function(*copies.values())
     except NotImplementedError as error:
-        raise _NotDone(str(error)) from None
+        raise NotDone(str(error)) from None
+    except Wrong:
+        raise
     except Exception as error:
-        raise _Wrong(expected, f"{name} raised {_describe(error)}", hint) from None
+        raise Wrong(f"a result from {name}", f"{name} raised {_describe(error)}", hint) from None
+    for key, value in inputs.items():
+        if isinstance(value, (np.ndarray, dict)) and not _equal(copies[key], value):
+            raise Wrong(f"{key} left as it was", f"{name} changed its input {key} in place",
+                        "write results into new arrays: the caller's data must not change",
+                        "x = x - m makes a new array; x -= m, x[...] = and rng.shuffle(x) "
+                        "overwrite the caller's")
+    return result
 
 
-def _array(value, name, shape, hint):
-    """The student's result as a float array of the expected shape, or a _Wrong."""
+def _equal(a, b):
+    if isinstance(b, dict):
+        return isinstance(a, dict) and a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in b)
+    return np.array_equal(a, b, equal_nan=True)
+
+
+def _conform(value, like, what):
+    """value in the form of the reference answer `like`: a number, an array, a dict, a tuple."""
     if value is None:
-        raise _Wrong(f"an array of shape {shape}", f"None from {name}",
-                     "did you forget the return statement?")
+        raise Wrong(f"{what} to give a result", "None", "did you forget the return statement?")
+    if isinstance(like, dict):
+        if not isinstance(value, dict) or set(value) != set(like):
+            raise Wrong(f"{what}: a dict with the keys {sorted(like)}", f"keys {sorted(value)}"
+                        if isinstance(value, dict) else type(value).__name__,
+                        "return {name: array}, one entry for each parameter")
+        return {k: _conform(value[k], like[k], f"{what}[{k!r}]") for k in like}
+    if isinstance(like, tuple):
+        if not isinstance(value, (tuple, list)) or len(value) != len(like):
+            raise Wrong(f"{what}: {len(like)} results", type(value).__name__,
+                        "return them separated by commas: return a, b, c")
+        return tuple(_conform(v, w, f"{what}[{k}]") for k, (v, w) in enumerate(zip(value, like)))
     try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise _Wrong(f"an array of shape {shape}", f"{type(value).__name__} from {name}",
-                     hint) from None
-    if array.shape != shape:
-        raise _Wrong(f"shape {shape}", f"shape {array.shape} from {name}", hint)
-    return array
+        array = np.asarray(value)
+    except (TypeError, ValueError):  # e.g. a list of arrays of different shapes
+        array = np.asarray(None)
+    kind = array.dtype.kind
+    if kind == "c":
+        raise Wrong(f"{what} as real numbers", "complex numbers", "a complex number came from "
+                    "somewhere (a square root or power of a negative number?): find it rather "
+                    "than dropping the imaginary part")
+    if kind not in "iuf" or isinstance(like, int) and (kind == "f" or array.ndim):
+        whole = isinstance(like, int)
+        form = "a whole number" if whole else "a number" if np.ndim(like) == 0 else "numbers"
+        raise Wrong(f"{what} as {form}",
+                    f"{type(value).__name__} {value!r:.30}",
+                    "a count is an integer, e.g. int(np.sum(mask))" if whole else
+                    "numbers in the form the docstring names, not text, booleans or a list")
+    if isinstance(like, int):
+        return int(array)
+    if np.ndim(like) and (kind != "f" or array.dtype != np.float64):
+        raise Wrong(f"{what} in float64", f"{array.dtype} values", "compute in float64, NumPy's "
+                    "default: float32 keeps about 7 digits, too few here, and integers none")
+    if array.shape != np.shape(like):
+        hint = (f"keepdims=True leaves an extra axis: {what} has shape {np.shape(like)}"
+                if np.squeeze(array).shape == np.shape(like) else f"{what} has shape "
+                f"{np.shape(like)}: write the shape of every array as you go")
+        raise Wrong(f"shape {np.shape(like)}", f"shape {array.shape}", hint)
+    return array.astype(float) if array.ndim else float(array)
 
 
-def _number(value, what):
-    """A student's numeric answer as a float; None means not done yet."""
-    if value is None:
-        raise _NotDone(what_to_do="put your answer in place of None above, run that cell, "
-                                  "then this one")
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()  # e.g. np.array(2.5), or what np.round of a number gives
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise _Wrong(f"{what}, as a number", f"{type(value).__name__} {value!r:.40}",
-                     "write the number itself, e.g. 1.25, not text or a list")
-    value = float(value)
-    if not math.isfinite(value):
-        raise _Wrong(f"{what}, as a finite number", repr(value), "write a finite number")
-    return value
+def _close(got, want, rtol=RTOL, atol=ATOL):
+    if isinstance(want, (dict, tuple)):
+        keys = want if isinstance(want, dict) else range(len(want))
+        return all(_close(got[k], want[k], rtol, atol) for k in keys)
+    return np.shape(got) == np.shape(want) and bool(
+        np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
 
 
-def _show(array, limit=6):
-    """A short one-line rendering of an array or a number for a verdict: [1, 0, nan]."""
-    flat = np.ravel(np.asarray(array, dtype=float))
-    text = ", ".join(f"{value:.4g}" for value in flat[:limit])
-    if np.ndim(array) == 0:
-        return text
-    return f"[{text}{', ...' if flat.size > limit else ''}]"
-
-
-def _close(got, want):
-    return np.allclose(got, want, rtol=RTOL, atol=ATOL)
-
-
-def _first_difference(got, want):
-    """(expected, got) as text for the first entry that differs: ('0.5 at [0, 1]', '0.7')."""
-    index = tuple(int(i) for i in np.argwhere(~np.isclose(got, want, rtol=RTOL, atol=ATOL))[0])
-    return f"{want[index]:.6g} at {list(index)}", f"{got[index]:.6g}"
+def _where_differs(got, want, what):
+    """(expected, got) as text at the entry that differs most: ("W[3, 5] = 0.1", "0.2")."""
+    if isinstance(want, (dict, tuple)):
+        keys = want if isinstance(want, dict) else range(len(want))
+        worst = max(keys, key=lambda k: _relative_error(got[k], want[k]))
+        return _where_differs(got[worst], want[worst], f"{what}[{worst!r}]")
+    gap = np.nan_to_num(np.abs(np.subtract(got, want)), nan=np.inf)
+    index = np.unravel_index(np.argmax(gap), np.shape(want))
+    place = f"[{', '.join(map(str, index))}]" if index else ""
+    return f"{what}{place} = {np.asarray(want)[index]:.6g}", f"{np.asarray(got)[index]:.6g}"
 
 
 def _relative_error(a, b):
-    denominator = np.linalg.norm(a) + np.linalg.norm(b)
-    return float(np.linalg.norm(a - b) / denominator) if denominator else 0.0
+    a, b = np.ravel(np.asarray(a, float)), np.ravel(np.asarray(b, float))
+    size = np.linalg.norm(a) + np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / size) if size else 0.0
 
 
-def _scale(got, want):
-    """s if got is s * want (to 1e-6), else None: spots a missing or doubled factor."""
-    got, want = np.ravel(got), np.ravel(want)
-    size = float(want @ want)
-    if size == 0 or not np.all(np.isfinite(got)):
-        return None
-    s = float(got @ want) / size
-    return s if np.linalg.norm(got - s * want) <= 1e-6 * np.linalg.norm(got) else None
+def _walk(student, name, cases, mistakes, hint, rtol=RTOL, atol=ATOL):
+    """Run the table: for each case (label, inputs, reference or list of right answers).
+
+    mistakes: (what, answer(inputs) -> what that mistake returns, or a test of the student's
+    answer, idea, formula). A wrong answer gets the first mistake it matches, else `hint` and
+    the entry that differs most. Returns the student's answer to the last case.
+    """
+    for label, inputs, right in cases:
+        right = right if isinstance(right, list) else [right]
+        got = _conform(_call(student, name, inputs, hint[0]), right[0], name)
+        if any(_close(got, want, rtol, atol) for want in right):
+            continue
+        for what, answer, idea, formula in mistakes:
+            try:
+                like = answer(inputs)
+                matched = like(got) if callable(like) else _close(got, like, rtol, atol)
+            except Exception:
+                matched = False
+            if matched:
+                raise Wrong(f"the right answer {label}", what, idea, formula)
+        expected, value = _where_differs(got, right[0], name)
+        raise Wrong(f"{expected} {label}", value, *hint)
+    return got
 
 
-def _numerical_gradient(f, array, h=1e-5):
-    """Central differences of f() with respect to every entry of array (nudged in place)."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + h
-        plus = f()
-        array[index] = original - h
-        minus = f()
-        array[index] = original
-        grad[index] = (plus - minus) / (2 * h)
-    return grad
+def _ignored(reference, usual, formula):
+    """Mistakes for settings hard-coded at their usual values, one for each subset."""
+    subsets = itertools.chain(*(itertools.combinations(usual, r) for r in range(1, len(usual) + 1)))
+    return [(f"what hard-coded {' and '.join(f'{k}={usual[k]}' for k in keys)} give"
+             f"{'s' * (len(keys) == 1)}", lambda i, keys=keys: reference(
+                 **{**i, **{k: usual[k] for k in keys}}), f"use the {' and '.join(keys)} you are "
+             f"given, not the usual value{'s' * (len(keys) > 1)}", formula) for keys in subsets]
 
 
-def _copy(params):
-    return {name: np.array(value, dtype=float) for name, value in params.items()}
+def _number(value, what, truth, mistakes, hint, decimals=3):
+    """A number asked for to `decimals` decimals: right, too few digits, a mistake, or wrong."""
+    if value is None:
+        raise NotDone()
+    value = _conform(value, 0 if isinstance(truth, int) else 0.0, what)
+    tolerance = 10.0 ** -decimals if decimals else 0  # rounded, or cut off
+    if abs(value - truth) <= tolerance:
+        return value
+    given = len(repr(float(value)).partition(".")[2])
+    if given < decimals and round(truth, given) == value:
+        raise Wrong(what, f"{value:g}", f"right to the {given} decimal(s) you gave: give "
+                    f"{decimals}")
+    for near, idea, formula in mistakes:
+        if abs(value - near) <= tolerance:
+            raise Wrong(what, f"{value:g}", idea, formula)
+    raise Wrong(what, f"{value:g}", *hint)
 
 
 @functools.lru_cache(maxsize=None)
 def _digits():
-    """The scripts' default split, loaded once: X_train, X_test, y_train, y_test."""
-    return slp.load_data()
+    return slp.load_data()  # X_train, X_test, y_train, y_test
 
 
-def _small_batch(n):
-    """The first n standardised training images and their one-hot labels."""
+def _images(n, start=0):
+    """n standardised training images, their labels and one-hot rows."""
     X_train, _, y_train, _ = _digits()
-    return X_train[:n].copy(), slp.one_hot(y_train[:n], 10), y_train[:n].copy()
+    X, y = X_train[start:start + n].copy(), y_train[start:start + n].copy()
+    return X, y, slp.one_hot(y, 10)
+
+
+def _grad_mistakes(reference, weights):
+    """Gradient slips of both lessons, as changes of the reference gradient."""
+
+    def change(f, only=None):
+        def answer(i):
+            ref, N, wd = reference(i), len(i["cache"]["X"]), i.get("weight_decay", 0.0)
+            decay = {k: wd * i["params"][k] if k in weights else 0 * ref[k] for k in ref}
+            return {k: f(ref[k], decay[k], N) if only in (None, k) else ref[k] for k in ref}
+        return answer
+
+    return [
+        ("gradients N times too large", change(lambda g, d, N: N * (g - d) + d), "the loss is a"
+         " mean over N images, so its gradient has a 1/N", "dZ = (P - Y) / N"),
+        ("gradients N times too small", change(lambda g, d, N: (g - d) / N + d), "divide by N "
+         "once: dZ holds it, so sum its rows for the biases", "dZ = (P - Y) / N; db = "
+         "dZ.sum(axis=0)"),
+        ("gradients with the wrong sign", change(lambda g, d, N: -g), "the gradient points "
+         "uphill: prediction minus target", "dZ = (P - Y) / N, not Y - P"),
+        ("the data part with the wrong sign", change(lambda g, d, N: d - (g - d)), "prediction "
+         "minus target, not target minus prediction", "dZ = (P - Y) / N"),
+        ("half the weight-decay term", change(lambda g, d, N: g - d / 2), "the derivative of "
+         "lambda / 2 * w ** 2 is lambda * w: the 1/2 cancels",
+         "dW = (the layer's input).T @ dZ + weight_decay * W"),
+        (f"{' and '.join('d' + k for k in weights)} without the weight-decay term", change(
+            lambda g, d, N: g - d), "the penalty weight_decay / 2 * sum(W ** 2) has a gradient "
+         "on every weight matrix", "add weight_decay * W to each weight's gradient"),
+    ] + [(f"d{k} without the weight-decay term", change(lambda g, d, N: g - d, only=k),
+          f"d{k} misses the derivative of weight_decay / 2 * sum({k} ** 2)",
+          f"d{k} = ... + weight_decay * {k}") for k in weights if len(weights) > 1]
 
 
 # ----------------------------------------------------------------------------
-# Exercise 1: standardise
+# Lesson 1 (np_slp_digits.ipynb)
 
 
-@_exercise(1, "standardise", SLP_WALKTHROUGH, "Standardising the pixels")
-def standardise(student):
-    """student(X_train, X_test) -> (X_train_scaled, X_test_scaled), as the script's standardise."""
+def _min_max(X_train, X_test, fit=None):
+    fit = X_train if fit is None else fit  # the images whose low and high are used
+    low, span = fit.min(axis=0), np.ptp(fit, axis=0)
+    span = np.where(span == 0, 1.0, span)
+    return (X_train - low) / span, (X_test - low) / span
+
+
+@_exercise(1, "min-max scaling", SLP, "Standardising the pixels")
+def rescale(student):
+    """student(X_train, X_test) -> both scaled by the training images' low and high."""
     rng = np.random.RandomState(0)
     X_train = rng.randint(0, 17, size=(40, 5)).astype(float)
-    X_train[:, 0] = 0.0  # pixel 0 is blank in every training image: its std is 0 ...
-    X_test = rng.randint(0, 17, size=(12, 5)).astype(float) * 0.5 + 4.0
-    X_test[0, 0] = 16.0  # ... and fully inked in one test image: the constant-pixel trap
-    train_in, test_in = X_train.copy(), X_test.copy()
-    result = _call(student, train_in, test_in, name="standardise",
-                   expected="two arrays, the scaled training and test images",
-                   hint="compute mean and std over axis=0 of X_train, then use them for both")
-    if not np.array_equal(train_in, X_train) or not np.array_equal(test_in, X_test):
-        raise _Wrong("X_train and X_test left as they were", "standardise changed them in place",
-                     "write (X_train - mean) / std into new arrays instead of using -= or /=")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise _Wrong("a pair (X_train_scaled, X_test_scaled)", f"{type(result).__name__}",
-                     "end with: return (X_train - mean) / std, (X_test - mean) / std")
-    shape_hint = "each output has the shape of its input: one z-score per image and pixel"
-    got_train = _array(result[0], "standardise (training part)", X_train.shape, shape_hint)
-    got_test = _array(result[1], "standardise (test part)", X_test.shape, shape_hint)
-    want_train, want_test = slp.standardise(X_train, X_test)
-
-    if not np.all(np.isfinite(got_train)) or not np.all(np.isfinite(got_test)):
-        raise _Wrong("finite z-scores", "nan or inf for the pixel that is blank in every "
-                     "training image", "its std is 0, and 0 / 0 is nan: divide such a pixel by "
-                     "1 instead, std = np.where(std == 0, 1.0, std)")
-    if np.abs(got_test).max() > 1e6:
-        raise _Wrong(f"{want_test[0, 0]:g} for the test image's ink on the blank pixel",
-                     f"{got_test[0, 0]:.3g}", "std + 1e-8 turns a little ink on a pixel blank in "
-                     "training into a huge feature; divide a zero std by 1 instead")
-
-    def scaled(X, mean, std):
-        return (X - mean) / np.where(std == 0, 1.0, std)
-
-    both = np.vstack([X_train, X_test])
+    X_train[:, 0] = 3.0  # pixel 0 is the same in every training image: its range is 0 ...
+    X_test = rng.randint(0, 17, size=(12, 5)) * 0.5 + 4.0
+    X_test[0, 0] = 16.0  # ... and not in a test image: the constant-pixel trap
+    right = _min_max(X_train, X_test)
+    zeroed = right[0], np.where(np.arange(5) == 0, 0.0, right[1])  # zeroed in both: right too
     mistakes = [
-        (scaled(X_train, X_train.mean(0), X_train.std(0)),
-         scaled(X_test, X_test.mean(0), X_test.std(0)),
-         "the test images scaled with their own mean and std",
-         "use the training images' mean and std for the test images too: the test images "
-         "play unseen digits and must not inform the scaling"),
-        (scaled(X_train, both.mean(0), both.std(0)), scaled(X_test, both.mean(0), both.std(0)),
-         "statistics of training and test images together",
-         "compute mean and std from X_train only, before touching X_test"),
-        (scaled(X_train, X_train.mean(1, keepdims=True), X_train.std(1, keepdims=True)),
-         scaled(X_test, X_test.mean(1, keepdims=True), X_test.std(1, keepdims=True)),
-         "statistics per image (axis=1)",
-         "each pixel gets its own mean and std over the training images: axis=0"),
-        (scaled(X_train, X_train.mean(0), X_train.std(0, ddof=1)),
-         scaled(X_test, X_train.mean(0), X_train.std(0, ddof=1)),
-         "std with ddof=1", "use np.std's default (ddof=0), as the script does"),
+        ("nan or inf on the pixel constant in training", lambda i: lambda got: not np.all(
+            np.isfinite(got[1])), "its range high - low is 0, and x / 0 is inf or nan",
+         "span = np.where(high == low, 1.0, high - low)"),
+        ("a huge value on the pixel constant in training", lambda i: lambda got: np.abs(
+            got[1]).max() > 1e6, "adding 1e-8 to a range of 0 makes a small difference huge",
+         "divide a range of 0 by 1 instead"),
+        ("the test images scaled by their own low and high", lambda i: (
+            right[0], _min_max(X_test, X_test)[1]), "the test images play unseen digits: scale "
+         "them with the training images' numbers", "low, high from X_train, used for both"),
+        ("low and high of training and test images together", lambda i: _min_max(
+            X_train, X_test, fit=np.vstack([X_train, X_test])), "compute low and high before "
+         "looking at X_test", "low, high = X_train.min(axis=0), X_train.max(axis=0)"),
+        ("low and high of each image (axis=1)", lambda i: tuple(_min_max(X.T, X.T)[0].T for X in (
+            X_train, X_test)), "each pixel gets its own low and high over the training images",
+         "reduce over the images, axis=0: one low and one high per pixel"),
+        ("X / high, without subtracting low", lambda i: tuple(X / X_train.max(0) for X in (
+            X_train, X_test)), "the smallest training value must become 0", "(X - low) / span"),
+        ("z-scores", lambda i: slp.standardise(X_train, X_test), "that is the walkthrough's "
+         "standardise: this scaling uses each pixel's low and high", "(X - low) / (high - low)"),
     ]
-    for train_like, test_like, what, hint in mistakes:
-        if _close(got_train, train_like) and _close(got_test, test_like):
-            raise _Wrong("z-scores from the training images' mean and std", what, hint)
-    for got, want, part in [(got_train, want_train, "training"), (got_test, want_test, "test")]:
-        if not _close(got, want):
-            expected, value = _first_difference(got, want)
-            raise _Wrong(f"{expected} of the {part} part", value,
-                         "x' = (x - mean) / std with the training images' mean and std per "
-                         "pixel, and std 0 replaced by 1")
-    return (f"A pixel blank in every training image stays 0 in training, and a test image's ink "
-            f"there becomes {got_test[0, 0]:g}, not a feature of ~1e9.")
+    _walk(student, "rescale", [("", {"X_train": X_train, "X_test": X_test}, [right, zeroed])],
+          mistakes, ("(x - low) / (high - low) per pixel, low and high from the training images",
+                     "span = np.where(high == low, 1.0, high - low); (X - low) / span for both"))
+    return "The constant pixel is 0 in training, and a test image's value there stays ordinary."
 
 
-# ----------------------------------------------------------------------------
-# Exercise 2: softmax
+def _naive_softmax(z, shift=0.0, axis=1):
+    exps = np.exp(z - shift)
+    return exps / exps.sum(axis=axis, keepdims=True)
 
 
-@_exercise(2, "stable softmax", SLP_WALKTHROUGH, "Softmax: scores to probabilities")
-def softmax(student):
-    """student(logits) -> row-wise probabilities, finite for logits of +-1000."""
-    logits = np.array([[1000.0, -1000.0, 0.0],
-                       [1.0, 2.0, 3.0],
-                       [1001.0, 1002.0, 1003.0],  # row 1 + 1000: the same probabilities
-                       [-1000.0, -1001.0, -1003.0]])  # far below the rest of the array
-    got = _call(student, logits.copy(), name="softmax", expected="probabilities, one row each",
-                hint="exponentiate, then divide each row by its own sum; keepdims=True keeps "
-                     "the row sums as a column that divides every entry of its row")
-    got = _array(got, "softmax", logits.shape,
-                 "softmax keeps the shape: one probability per logit, (N, C) -> (N, C)")
-    want = slp.softmax(logits)
-    finite = np.all(np.isfinite(got), axis=1)
-    if not finite[0] or not finite[2]:
-        raise _Wrong(f"{_show(want[0])} for logits [1000, -1000, 0]", _show(got[0]),
-                     "exp(1000) overflows to inf and inf / inf is nan; subtract each row's max "
-                     "before exp, which changes no probability")
-    if not finite[3]:
-        raise _Wrong(f"{_show(want[3])} for logits [-1000, -1001, -1003]", _show(got[3]),
-                     "subtract each row's own max, logits.max(axis=1, keepdims=True); with one "
-                     "max for the whole array, a row far below it underflows to 0 / 0")
-    if not np.allclose(got.sum(axis=1), 1.0, rtol=0, atol=1e-9):
-        if np.allclose(got.sum(axis=0), 1.0, rtol=0, atol=1e-9):
-            hint = "your columns sum to 1: divide by the sum over each row, axis=1"
-        else:
-            hint = "divide by each row's sum: .sum(axis=1, keepdims=True)"
-        raise _Wrong("rows that sum to 1", f"row sums {_show(got.sum(axis=1))}", hint)
-    if not _close(got, want):
-        expected, value = _first_difference(got, want)
-        raise _Wrong(expected, value, "p_j = exp(z_j - m) / sum_k exp(z_k - m), m the row's max")
-    return ("Logits of +-1000 give [1, 0, 0], every row sums to 1, and adding 1000 to a row "
-            "leaves its probabilities unchanged.")
+@_exercise(2, "softmax with a temperature", SLP, "Softmax: scores to probabilities")
+def softmax_t(student):
+    """student(logits, T) -> softmax(logits / T) row by row, finite for any finite logits."""
+    logits = np.array([[1000.0, -1000.0, 0.0], [1.0, 2.0, 3.0], [1001.0, 1002.0, 1003.0],
+                       [-1000.0, -1001.0, -1003.0]])  # a row far below the others
+    cases = [(f"at temperature {T:g}", {"logits": logits[rows], "T": T},
+              slp.softmax(logits[rows] / T)) for T, rows in [(1.0, [1, 2]), (1.0, slice(None)),
+                                                             (0.5, slice(None)), (4.0, [0, 1])]]
+
+    def z(i):
+        return i["logits"] / i["T"]
+
+    mistakes = [
+        ("nan or inf for large logits", lambda i: _naive_softmax(z(i)), "exp(1000) overflows: "
+         "shift each row so that its largest entry is 0", "z = z - z.max(axis=1, keepdims=True)"),
+        ("0 / 0 for a row far below the others", lambda i: _naive_softmax(z(i), z(i).max()),
+         "one max for the whole array leaves a low row underflowing: shift each row by its own",
+         "z.max(axis=1, keepdims=True), not z.max()"),
+        ("columns that sum to 1", lambda i: _naive_softmax(z(i), z(i).max(0), axis=0), "each "
+         "row is one image: normalise rows", "divide by .sum(axis=1, keepdims=True)"),
+        ("softmax(logits * T)", lambda i: slp.softmax(i["logits"] * i["T"]), "a high temperature"
+         " should flatten the probabilities: divide by T", "softmax(logits / T)"),
+        ("softmax(logits), the temperature left out", lambda i: slp.softmax(i["logits"]),
+         "use the T you are given", "softmax(logits / T)"),
+    ]
+    _walk(student, "softmax_t", cases, mistakes, (
+        "p_j = exp(z_j / T) / sum_k exp(z_k / T), row by row", "z = logits / T; e = np.exp(z - "
+        "z.max(axis=1, keepdims=True)); e / e.sum(axis=1, keepdims=True)"))
+    return "Logits of +-1000 stay finite; T = 4 flattens the probabilities, T = 0.5 sharpens them."
 
 
-# ----------------------------------------------------------------------------
-# Exercise 3: cross-entropy
+def _cross_entropy(logits, y):  # the script's loss of Z = logits @ I + 0
+    C = logits.shape[1]
+    return slp.loss({"W": np.eye(C), "b": np.zeros(C)}, logits, slp.one_hot(y, C))
 
 
-@_exercise(3, "cross-entropy loss", SLP_WALKTHROUGH, "The loss: cross-entropy")
+@_exercise(3, "cross-entropy from labels", SLP, "The loss: cross-entropy")
 def cross_entropy(student):
-    """student(logits, Y) -> the mean cross-entropy, finite where a probability underflows."""
-    logits = np.array([[2.0, 1.0, 0.1],
-                       [0.5, 2.5, -1.0],
-                       [0.0, 0.0, 0.0],
-                       [3.0, -2.0, 1.0],
-                       [1000.0, -1000.0, 0.0]])  # true class 1: probability exp(-2000) = 0.0
-    Y = slp.one_hot(np.array([0, 1, 2, 0, 1]), 3)
-    identity = {"W": np.eye(3), "b": np.zeros(3)}  # the script's loss of Z = logits @ I + 0
+    """student(logits, y) -> the mean cross-entropy for integer labels y; finite always."""
+    logits = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 0.0], [3.0, -2.0, 1.0],
+                       [1000.0, -1000.0, 0.0]])  # row 4, true class 1: probability exp(-2000)
+    y, many = np.array([0, 1, 2, 0, 1]), np.random.RandomState(1).randn(7, 10) * 3
+    cases = [(f"for {label}", {"logits": z, "y": t}, _cross_entropy(z, t)) for label, z, t in [
+        ("4 ordinary rows", logits[:4], y[:4]), ("7 rows of 10 classes", many, np.arange(7)),
+        ("a true class of probability exp(-2000)", logits, y)]]
 
-    def want(rows):
-        return slp.loss(identity, logits[rows], Y[rows])
+    def p(i):
+        return slp.softmax(i["logits"])[np.arange(len(i["y"])), i["y"]]
 
-    def got(rows):
-        value = _call(student, logits[rows].copy(), Y[rows].copy(), name="cross_entropy",
-                      expected="the mean cross-entropy, one number",
-                      hint="-sum(Y * log P) / N, with log P computed from the logits")
-        if value is None:
-            raise _Wrong("one number", "None", "did you forget the return statement?")
-        try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise _Wrong("one number", type(value).__name__, "return a number") from None
-        if array.size != 1:
-            raise _Wrong("one number, the mean over images", f"an array of shape {array.shape}",
-                         "sum Y * log P over both images and classes, then divide by N")
-        return float(array.ravel()[0])
-
-    ordinary = slice(0, 4)
-    value, expected = got(ordinary), want(ordinary)
-    if not math.isclose(value, expected, rel_tol=RTOL):
-        n, c = 4, 3
-        mistakes = [(n, "the sum over images: divide it by N to make it a mean"),
-                    (1 / c, "np.mean over all N x C entries of Y * log P divides by N * C; "
-                            "divide the sum by N only"),
-                    (-1, "minus the mean log-probability of the true class: the loss is positive"),
-                    (1 / math.log(10), "the natural log, np.log, not log10")]
-        for factor, hint in mistakes:
-            if math.isclose(value, factor * expected, rel_tol=1e-6):
-                raise _Wrong(f"{expected:.6g} for 4 ordinary images", f"{value:.6g}", hint)
-        raise _Wrong(f"{expected:.6g} for 4 ordinary images", f"{value:.6g}",
-                     "the loss is -sum(Y * log P) / N, where log P is the log-softmax of the "
-                     "logits")
-    everything = slice(0, 5)
-    value, expected = got(everything), want(everything)
-    if not math.isfinite(value):
-        raise _Wrong(f"{expected:.6g}, finite", f"{value}",
-                     "np.log(softmax(...)) is log(0) = -inf where a probability underflows; "
-                     "take log p = (z - m) - log(sum(exp(z - m))) straight from the logits")
-    if not math.isclose(value, expected, rel_tol=RTOL):
-        raise _Wrong(f"{expected:.6g} when a true class has probability exp(-2000)",
-                     f"{value:.6g}", "clipping P or adding an epsilon before the log changes "
-                     "the loss; take log p from the logits: (z - m) - log(sum(exp(z - m)))")
-    return (f"The mean loss over 5 images is {value:.4f}, finite although one true class has "
-            f"probability exp(-2000).")
+    mistakes = [
+        ("the sum over rows", lambda i: len(i["y"]) * _cross_entropy(**i), "the loss is a mean "
+         "over the images", "-(the sum of log p of the true classes) / N"),
+        ("the mean over all N x C entries", lambda i: _cross_entropy(**i) / i["logits"].shape[1],
+         "only each row's true class counts: average over N rows, not N * C entries",
+         "-log_P[np.arange(N), y].mean()"),
+        ("minus the loss", lambda i: -_cross_entropy(**i), "minus a log-probability: positive",
+         "-np.mean(log_P[np.arange(N), y])"),
+        ("a log10 loss", lambda i: _cross_entropy(**i) / math.log(10), "use the natural log",
+         "np.log, not np.log10"),
+        ("infinity", lambda i: -np.mean(np.log(p(i))), "np.log(softmax(...)) is log(0) = -inf "
+         "where a probability underflows: take log p from the logits",
+         "log p = (z - m) - log(sum(exp(z - m))), m each row's max"),
+        ("a clipped loss", lambda i: -np.mean(np.log(np.maximum(p(i), 1e-12))), "clipping P or "
+         "adding an epsilon changes the loss: take log p from the logits",
+         "log p = (z - m) - log(sum(exp(z - m))), m each row's max"),
+        ("the mean over an N x N block", lambda i: -np.mean(np.log(slp.softmax(i["logits"]))[
+            :, i["y"]]), "log_P[:, y] takes whole columns: pick one entry per row",
+         "log_P[np.arange(N), y]"),
+    ]
+    value = _walk(student, "cross_entropy", cases, mistakes, (
+        "the mean over rows of -log p of the true class, log p from the logits",
+        "-np.mean(log_P[np.arange(N), y]), log_P = z - m - log(sum(exp(z - m)))"))
+    return f"The mean over 5 rows is {value:.4f}: finite, although one true class has p = 0.0."
 
 
-# ----------------------------------------------------------------------------
-# Gradient checks (Exercises 4, 8, 9)
+@_exercise(4, "the gradient from integer labels", SLP, "The gradient")
+def backward_labels(student):
+    """student(params, cache, y, weight_decay) -> {'W', 'b'}, y integer labels (not one-hot)."""
+    cases = []
+    for n, weight_decay, seed in [(20, 0.1, 1), (7, 0.0, 2), (13, 0.3, 3)]:
+        X, y, Y = _images(n, start=10 * seed)
+        params = {k: v + 0.05 for k, v in slp.init_params(64, 10, seed=seed).items()}
+        cache = slp.forward(params, X)[1]
+        cases.append((f"on {n} images with weight_decay {weight_decay:g}", {
+            "params": params, "cache": cache, "y": y, "weight_decay": weight_decay},
+            slp.backward(params, cache, Y, weight_decay)))
+
+    def reference(i, Y=None):
+        Y = slp.one_hot(i["y"], 10) if Y is None else Y
+        return slp.backward(i["params"], i["cache"], Y, i["weight_decay"])
+
+    mistakes = _grad_mistakes(reference, ["W"]) + [
+        ("db with the weight-decay term", lambda i: {**reference(i), "b": reference(i)["b"] + i[
+            "weight_decay"] * i["params"]["b"]}, "the penalty is on weights only",
+         "db = dZ.sum(axis=0), without weight_decay * b"),
+        ("P where P - Y belongs", lambda i: reference(i, Y=0), "the true class's entry of dZ is "
+         "p - 1", "dZ = P.copy(); dZ[np.arange(N), y] -= 1; dZ /= N")]
+    _walk(student, "backward", cases, mistakes, (
+        "dZ is P with 1 taken off at each row's true class, divided by N", "dZ = P.copy(); "
+        "dZ[np.arange(N), y] -= 1; dZ /= N; dW = X.T @ dZ + weight_decay * W; db = "
+        "dZ.sum(axis=0)"), rtol=1e-7, atol=1e-10)
+    _, inputs, right = cases[0]
+    numerical = numerical_gradient(lambda p: slp.loss(p, inputs["cache"]["X"], slp.one_hot(
+        inputs["y"], 10), inputs["weight_decay"]), inputs["params"])
+    worst = max(_relative_error(right[k], numerical[k]) for k in numerical)
+    return f"dW and db are right on 7 to 20 images (finite differences agree to {worst:.0e})."
 
 
-def _check_gradients(grads, numerical, params, *, N, weight_decay, biases, hints):
-    """Compare a student's gradients with finite differences; raise _Wrong naming the culprit.
-
-    hints: {name: hint for a gradient that is wrong for no reason spotted below}.
-    Returns the largest relative error when every gradient is right.
-    """
-    if not isinstance(grads, dict):
-        raise _Wrong(f"a dict with the keys {sorted(params)}",
-                     "None" if grads is None else type(grads).__name__,
-                     "return {name: gradient}, one entry per parameter")
-    for name in params:
-        if name not in grads:
-            raise _Wrong(f"a gradient for every parameter, {list(params)}",
-                         f"no '{name}' among {sorted(grads)}", "add the missing entry")
-        shape = params[name].shape
-        got_shape = np.shape(grads[name])
-        if got_shape != shape:
-            if name in biases:
-                hint = (f"d{name} has one number per column of dZ: did you sum over the "
-                        f"rows, dZ.sum(axis=0)?")
-            else:
-                hint = f"d{name} has {name}'s shape: (inputs of the layer).T @ dZ"
-            raise _Wrong(f"d{name} of shape {shape}", f"shape {got_shape}", hint)
-    got = {name: np.asarray(grads[name], dtype=float) for name in params}
-    errors = {name: _relative_error(got[name], numerical[name]) for name in params}
-    wrong = [name for name in params if not errors[name] <= GRAD_TOL]
-    if not wrong:
-        return max(errors.values())
-
-    def report(names, hint):
-        worst = max(names, key=errors.get)
-        listed = ", ".join(f"d{name}" for name in names[:-1]) + " and " * (len(names) > 1)
-        listed += f"d{names[-1]}"
-        raise _Wrong(f"gradients that agree with finite differences (relative error below "
-                     f"{GRAD_TOL:g})", f"{listed} {'is' if len(names) == 1 else 'are'} wrong, "
-                     f"relative error {errors[worst]:.2g}", hint)
-
-    # Spot a missing or doubled factor on the data part of each gradient (without the
-    # weight-decay term, which a missing / N does not scale).
-    decay = {name: weight_decay * params[name] if name not in biases else 0.0 for name in params}
-    scales = {name: _scale(got[name] - decay[name], numerical[name] - decay[name])
-              for name in wrong}
-
-    def all_scaled(factor):
-        return all(scales[name] is not None and math.isclose(scales[name], factor, rel_tol=1e-4)
-                   for name in wrong)
-
-    if set(wrong) == set(params):
-        if all_scaled(N):
-            report(wrong, f"all are N = {N} times too large: dZ = (P - Y) / N makes the loss a "
-                          f"mean")
-        if all_scaled(1 / N):
-            report(wrong, f"all are N = {N} times too small: divide by N once, in dZ")
-        if all_scaled(-1):
-            report(wrong, "all have the wrong sign: dZ is P - Y, not Y - P")
-    for name in wrong:
-        s = scales[name]
-        if name in biases and s is not None and math.isclose(s, 1 / N, rel_tol=1e-4):
-            report([name], f"d{name} is N = {N} times too small: dZ already holds the / N, so "
-                           f"sum its rows (axis=0) rather than averaging them")
-        if s is not None and math.isclose(s, N, rel_tol=1e-4):
-            report([name], f"d{name} is N = {N} times too large: build it from dZ = (P - Y) / N")
-        if s is not None and math.isclose(s, -1, rel_tol=1e-4):
-            report([name], f"d{name} has the wrong sign")
-        if name not in biases and weight_decay:
-            if _relative_error(got[name] + weight_decay * params[name],
-                               numerical[name]) <= GRAD_TOL:
-                report([name], f"d{name} misses the weight-decay term weight_decay * {name}, "
-                               f"the derivative of weight_decay / 2 * sum({name} ** 2)")
-        if name in biases and weight_decay:
-            if _relative_error(got[name] - weight_decay * params[name],
-                               numerical[name]) <= GRAD_TOL:
-                report([name], f"d{name} includes weight_decay * {name}, but the penalty is on "
-                               f"weights only, never on biases")
-    for names, hint in hints.get("groups", []):
-        if set(wrong) == set(names):
-            report(wrong, hint)
-    report(wrong, hints[wrong[0]])
+def _hand_gradient(y, slip=1.0, Y=None):
+    """dL/dW[1, 1] of the worked example with labels y, from the script's backward."""
+    params = {"W": np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 0.0]]), "b": np.array([0, 0, 1.0])}
+    cache = slp.forward(params, np.array([[1.0, 2.0], [0.0, -1.0]]))[1]
+    Y = slp.one_hot(np.array(y), 3) if Y is None else Y
+    return slip * slp.backward(params, cache, Y)["W"][1, 1]
 
 
-# ----------------------------------------------------------------------------
-# Exercise 4: the single-layer backward pass
+@_exercise(5, "one gradient entry on paper", SLP, "A worked example by hand")
+def hand_gradient(answer):
+    """answer: dL/dW[1, 1] of the worked example with labels y = [0, 1], three decimals."""
+    truth = _hand_gradient([0, 1])
+    _number(answer, "dL/dW[1, 1] to three decimals", truth, [
+        (_hand_gradient([0, 2]), "that is the worked example's own entry, with y = [0, 2]",
+         "redo P - Y with image 1 now of class 1"),
+        (_hand_gradient([0, 1], 2), "the loss is a mean over N = 2 images", "divide by N = 2"),
+        (_hand_gradient([0, 1], -1), "prediction minus target, not the other way round",
+         "dZ = (P - Y) / N"),
+        (_hand_gradient([0, 1], Y=0), "dZ is P - Y: image 1's true class has p - 1",
+         "dW[1, 1] = (X[0, 1] dZ[0, 1] + X[1, 1] dZ[1, 1]), dZ = (P - Y) / N")],
+        ("dW = X.T @ dZ: entry [1, 1] sums feature 1 of each image times its dZ for class 1",
+         "sum over i of X[i, 1] * (P[i, 1] - Y[i, 1]) / 2"))
+    return f"{truth:.4f}: both images push W[1, 1] the same way, image 0 harder."
 
 
-@_exercise(4, "backward", SLP_WALKTHROUGH, "The gradient")
-def slp_backward(student):
-    """student(params, cache, Y, weight_decay) -> gradients, checked by finite differences."""
-    X, Y, _ = _small_batch(20)
-    weight_decay = 0.1  # non-zero, so that its gradient is checked too
-    params = {name: value + 0.05 for name, value in slp.init_params(64, 10, seed=1).items()}
-    _, cache = slp.forward(params, X)
-    grads = _call(student, _copy(params), dict(cache), Y.copy(), weight_decay, name="backward",
-                  expected="a dict of gradients {'W': (64, 10), 'b': (10,)}",
-                  hint="dZ = (P - Y) / N; dW = X.T @ dZ + weight_decay * W; db = dZ.sum(axis=0)")
-    numerical = {name: _numerical_gradient(lambda: slp.loss(params, X, Y, weight_decay),
-                                           params[name]) for name in params}
-    hints = {"W": "dW = X.T @ dZ + weight_decay * W: (64, 20) @ (20, 10) -> (64, 10)",
-             "b": "did you sum over the rows? db = dZ.sum(axis=0), one number per class"}
-    worst = _check_gradients(grads, numerical, params, N=len(X), weight_decay=weight_decay,
-                             biases={"b"}, hints=hints)
-    return (f"dW and db agree with finite differences on 20 images (largest relative error "
-            f"{worst:.1e}).")
+def _momentum(X_train, y_train, epochs, lr, beta, seed, sign=1, carry=1, average=False):
+    """The reference: v = beta * v + grad, params - lr * v, with the script's gradient."""
+    params, Y = slp.init_params(X_train.shape[1], 10, seed=seed), slp.one_hot(y_train, 10)
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    for _ in range(epochs):
+        grads = slp.backward(params, slp.forward(params, X_train)[1], Y)
+        velocity = {k: beta * carry * velocity[k] + (1 - beta * average) * grads[k]
+                    for k in grads}
+        params = {k: params[k] - sign * lr * velocity[k] for k in params}
+    return params
 
 
-# ----------------------------------------------------------------------------
-# Exercise 5: one step of gradient descent
+@_exercise(6, "gradient descent with momentum", SLP, "Training: gradient descent")
+def momentum_descent(student):
+    """student(X_train, y_train, epochs, lr, beta, seed) -> params; v = beta v + g, W -= lr v."""
+    cases = []
+    for n, epochs, lr, beta, seed in [(200, 5, 0.1, 0.9, 42), (150, 4, 0.3, 0.5, 7)]:
+        X, y, Y = _images(n)
+        inputs = {"X_train": X, "y_train": y, "epochs": epochs, "lr": lr, "beta": beta,
+                  "seed": seed}
+        cases.append((f"for epochs={epochs}, lr={lr}, beta={beta}, seed={seed}", inputs,
+                      _momentum(**inputs)))
+
+    def like(**changes):
+        return lambda i: _momentum(**{**i, **changes})
+
+    def loss(params, i):
+        return slp.loss(params, i["X_train"], slp.one_hot(i["y_train"], 10))
+
+    mistakes = [
+        ("a loss that went up", like(sign=-1), "going uphill: step against the velocity",
+         "params = params - lr * velocity"),
+        ("the starting parameters", like(epochs=0), "each update must be kept: assign its "
+         "result back", "params = {k: params[k] - lr * velocity[k] for k in params}"),
+        ("plain gradient descent", like(carry=0), "the velocity must carry over from one epoch "
+         "to the next", "velocity = beta * velocity + grad, kept outside the loop"),
+        ("an average, not a sum, in the velocity", like(average=True), "this form adds the "
+         "whole gradient", "velocity = beta * velocity + grad, not + (1 - beta) * grad"),
+        *[(f"what {e:+d} update gives", lambda i, e=e: _momentum(**{**i, "epochs": i["epochs"] + (
+            e)}), "epochs=E means exactly E updates", "for epoch in range(epochs)")
+          for e in (-1, 1)],
+        *_ignored(_momentum, {"lr": 0.1, "beta": 0.9, "seed": 42}, "params - lr * velocity, "
+                  "velocity = beta * velocity + grad, slp.init_params(F, 10, seed=seed)"),
+        ("a training loss higher than at the start", lambda i: lambda got: loss(got, i) > loss(
+            slp.init_params(64, 10, seed=i["seed"]), i), "going uphill: a step must go "
+         "against the gradient", "v = beta * v + grad; params = params - lr * v")]
+    _walk(student, "momentum_descent", cases, mistakes, (
+        "v = beta * v + gradient, then params - lr * v, epochs times", "velocity = {k: beta * "
+        "velocity[k] + grads[k]}; params = {k: params[k] - lr * velocity[k]}, from zero velocity"))
+    _, inputs, right = cases[0]
+    start = slp.init_params(64, 10, seed=42)
+    return (f"Same as the reference: training loss {loss(start, inputs):.4f} -> "
+            f"{loss(right, inputs):.4f} in 5 epochs at beta 0.9.")
 
 
-@_exercise(5, "one training step", SLP_WALKTHROUGH, "Training: gradient descent")
-def step(student):
-    """student(params, X, Y, lr) -> the parameters after one full-batch gradient-descent step."""
-    X, Y, _ = _small_batch(100)
-    lr = 0.5
-    params = slp.init_params(64, 10, seed=42)
-    _, cache = slp.forward(params, X)
-    grads = slp.backward(params, cache, Y)
-    want = {name: params[name] - lr * grads[name] for name in params}
-    new = _call(student, _copy(params), X.copy(), Y.copy(), lr, name="step",
-                expected="the new parameters, a dict like params",
-                hint="forward, backward, then params[name] - lr * grads[name] for each name")
-    if not isinstance(new, dict) or set(new) != set(params):
-        got = f"a dict with the keys {sorted(new)}" if isinstance(new, dict) else repr(new)[:40]
-        raise _Wrong("a dict with the keys 'W' and 'b'", got,
-                     "return {name: params[name] - lr * grads[name] for name in params}")
-    for name in params:
-        _array(new[name], f"step's '{name}'", params[name].shape,
-               f"each new parameter has the old one's shape, {params[name].shape}")
-    new = {name: np.asarray(new[name], dtype=float) for name in params}
-    before = slp.loss(params, X, Y)
-    after = slp.loss(new, X, Y)
-    expected = f"the training loss to fall from {before:.4f} to {slp.loss(want, X, Y):.4f}"
-    if all(_close(new[n], params[n] + lr * grads[n]) for n in params):
-        raise _Wrong(expected, f"it rose to {after:.4f}",
-                     "the gradient points uphill: subtract lr * gradient, don't add it")
-    if all(_close(new[n], params[n] - grads[n]) for n in params):
-        raise _Wrong(expected, f"a step of size 1 (loss {after:.4f})",
-                     "multiply the gradient by the learning rate lr")
-    if all(_close(new[n], grads[n]) for n in params):
-        raise _Wrong(expected, "the gradient itself",
-                     "return the updated parameters, params[name] - lr * grads[name]")
-    if all(_close(new[n], params[n]) for n in params):
-        raise _Wrong(expected, "the parameters unchanged",
-                     "build and return the new parameters from params and the gradient")
-    for name in params:
-        if not _close(new[name], want[name]):
-            value, got_value = _first_difference(new[name], want[name])
-            raise _Wrong(f"{name} = {value}", got_value,
-                         "theta <- theta - lr * dL/dtheta, with the gradient from the script's "
-                         "backward at the current parameters")
-    return (f"One step at lr {lr} takes the training loss on 100 images from {before:.4f} to "
-            f"{after:.4f}, exactly as the script's update does.")
-
-
-# ----------------------------------------------------------------------------
-# Exercise 6: the training loop
-
-
-@_exercise(6, "the training loop", SLP_WALKTHROUGH, "Training: gradient descent")
-def gradient_descent(student):
-    """student(X_train, y_train, epochs, lr, seed) -> params, compared with the script's train."""
-    X, _, y = _small_batch(200)
-    epochs, lr, seed = 5, 0.1, 42
-
-    def reference(n_epochs):
-        return slp.train(X, y, epochs=n_epochs, lr=lr, seed=seed, verbose=False)[0]
-
-    got = _call(student, X.copy(), y.copy(), epochs, lr, seed, name="gradient_descent",
-                expected="the parameters after 5 epochs, a dict like params",
-                hint="params = init_params(F, C, seed=seed); then epochs times: params = "
-                     "step(params, X, Y, lr)")
-    want = reference(epochs)
-    if not isinstance(got, dict) or set(got) != set(want):
-        raise _Wrong("a dict with the keys 'W' and 'b'",
-                     "None" if got is None else type(got).__name__,
-                     "return params at the end of the loop")
-    for name in want:
-        _array(got[name], f"gradient_descent's '{name}'", want[name].shape,
-               f"{name} keeps its shape, {want[name].shape}")
-    got = {name: np.asarray(got[name], dtype=float) for name in want}
-
-    def same(params):
-        return all(_close(got[name], params[name]) for name in want)
-
-    start = slp.init_params(X.shape[1], 10, seed=seed)
-    if same(want):
-        loss_0 = slp.loss(start, X, slp.one_hot(y, 10))
-        loss_5 = slp.loss(want, X, slp.one_hot(y, 10))
-        return (f"After {epochs} epochs on 200 images your parameters equal the script's train "
-                f"(training loss {loss_0:.4f} -> {loss_5:.4f}).")
-    expected = f"the parameters train(X, y, epochs={epochs}, lr={lr}, seed={seed}) returns"
-    if same(start):
-        raise _Wrong(expected, "the initial parameters",
-                     "assign the result of each step back to params: params = step(...)")
-    for n_epochs in (epochs - 1, epochs + 1):
-        if same(reference(n_epochs)):
-            raise _Wrong(expected, f"what {n_epochs} updates give",
-                         f"epochs={epochs} means exactly {epochs} updates, "
-                         f"for epoch in range(epochs)")
-    raise _Wrong(expected, f"W[0, :3] = {_show(got['W'][0, :3])} instead of "
-                 f"{_show(want['W'][0, :3])}", "start from init_params(X.shape[1], 10, seed=seed) "
-                 "and one_hot(y, 10), then step with the full batch each epoch")
-
-
-# ----------------------------------------------------------------------------
-# Exercise 7 (explain): the loss before training
-
-
-@_exercise(7, "the loss of an all-zero model", SLP_WALKTHROUGH, "The loss: cross-entropy")
-def zero_weights_loss(answer):
-    """answer: the training loss of the softmax classifier with all-zero W and b, 3 decimals."""
-    value = _number(answer, "the training loss of the all-zero model")
+@_exercise(7, "a model that knows one bias", SLP, "The loss: cross-entropy")
+def bias_only_loss(answer):
+    """answer: the training loss when W = 0 and b = (5, 0, ..., 0), three decimals."""
     X_train, _, y_train, _ = _digits()
-    zero = {name: np.zeros_like(p) for name, p in slp.init_params(64, 10).items()}
-    truth = slp.loss(zero, X_train, slp.one_hot(y_train, 10))
-    _, history = slp.train(X_train, y_train, epochs=1, verbose=False)
-    script_start = history[0]["loss"]
-    if abs(value - truth) <= 5e-4:  # three decimals, rounded either way
-        return (f"{value:g} it is, for every image: all ten digits get the same probability. "
-                f"Now explain it, and why the script starts higher, at {script_start:.4f}.")
-    expected = "the training loss of the model whose weights and biases are all zero, 3 decimals"
-    hints = [(script_start, "that is the script's untrained loss, with small random weights; "
-                            "set every weight and bias to 0 instead"),
-             (0.1, "that is the probability each class gets; the loss is minus its log"),
-             (1.0, "the loss uses the natural log (np.log), not log10"),
-             (-truth, "the loss is minus a log-probability: it is positive")]
-    for near, hint in hints:
-        if abs(value - near) <= 5e-4:
-            raise _Wrong(expected, f"{value:g}", hint)
-    raise _Wrong(expected, f"{value:g}", "with all logits 0, what probability does each of the "
-                 "10 digits get, and what is minus its log?")
+    truth = slp.loss({"W": np.zeros((64, 10)), "b": np.eye(10)[0] * 5}, X_train,
+                     slp.one_hot(y_train, 10))
+    other = math.log(math.exp(5) + 9)  # the loss of an image that is not a 0
+    _number(answer, "the mean training loss of that model", truth, [
+        (math.log(10), "ln 10 is the loss when all ten logits are equal; here digit 0's is 5",
+         "every image: loss = log(e^5 + 9) - z_true, z_true = 5 for a 0, else 0"),
+        (other, "that is the loss of an image that is not a 0: the 0s lose less",
+         "mean over images: log(e^5 + 9) - 5 * (share of 0s)"),
+        (other - 5, "that is only the 0s' loss; most images are not 0s",
+         "mean over images: log(e^5 + 9) - 5 * (share of 0s)")],
+        ("every image gets the same probabilities: what does a 0 lose, and any other digit?",
+         f"log(e^5 + 9) - 5 * {np.mean(y_train == 0):.4f}"))
+    return f"{truth:.4f}, twice ln 10: confident and unrelated to the image costs a lot."
 
 
 # ----------------------------------------------------------------------------
-# Exercise 8: backpropagation through the ReLU
+# Lesson 2 (np_mlp_digits.ipynb)
 
 
-@_exercise(8, "backward through the ReLU", MLP_WALKTHROUGH, "The gradient")
+def _mlp_case(n, hidden, seed):
+    X, y, Y = _images(n)
+    # Biases away from 0: no unit within a finite-difference step of its kink.
+    return X, Y, {k: v + 0.05 for k, v in mlp.init_params(64, hidden, 10, seed=seed).items()}
+
+
+@_exercise(8, "backward without the mask", MLP, "The same, exact: the index algebra")
 def mlp_backward(student):
-    """student(params, cache, Y, weight_decay) -> the MLP's gradients, by finite differences."""
-    X, Y, _ = _small_batch(30)
-    weight_decay = 0.1
-    # Biases away from 0 too; the walkthrough's own check uses this setting, with no unit
-    # within a finite-difference step of its ReLU kink.
-    params = {name: value + 0.05 for name, value in mlp.init_params(64, 16, 10, seed=1).items()}
-    _, cache = mlp.forward(params, X)
-    grads = _call(student, _copy(params), dict(cache), Y.copy(), weight_decay, name="backward",
-                  expected="a dict of gradients for W1, b1, W2 and b2",
-                  hint="work backwards: dZ2, then dW2 and db2, then dA1, dZ1, dW1 and db1")
-    numerical = {name: _numerical_gradient(lambda: mlp.loss(params, X, Y, weight_decay),
-                                           params[name]) for name in params}
-    hints = {
-        "groups": [(["W1", "b1"], "the output layer is right but the hidden layer is not: the "
-                                  "gradient must pass through the ReLU, dZ1 = dA1 * mask, "
-                                  "zero where the unit was inactive")],
-        "W1": "dW1 = X.T @ dZ1 + weight_decay * W1, with dZ1 = (dZ2 @ W2.T) * mask",
-        "b1": "db1 = dZ1.sum(axis=0), the rows of dZ1 = (dZ2 @ W2.T) * mask summed",
-        "W2": "dW2 = A1.T @ dZ2 + weight_decay * W2: the hidden activations, not X",
-        "b2": "db2 = dZ2.sum(axis=0), one number per class",
-    }
-    worst = _check_gradients(grads, numerical, params, N=len(X), weight_decay=weight_decay,
-                             biases={"b1", "b2"}, hints=hints)
-    return (f"All four gradients agree with finite differences on 30 images (largest relative "
-            f"error {worst:.1e}).")
+    """student(params, cache, Y, weight_decay), cache without 'mask' -> the four gradients."""
+    cases = []
+    for n, hidden, weight_decay, seed in [(30, 16, 0.1, 1), (12, 8, 0.0, 2)]:
+        X, Y, params = _mlp_case(n, hidden, seed)
+        cache = mlp.forward(params, X)[1]
+        cases.append((f"on {n} images, {hidden} hidden units, weight_decay {weight_decay:g}", {
+            "params": params, "cache": {k: v for k, v in cache.items() if k != "mask"}, "Y": Y,
+            "weight_decay": weight_decay}, mlp.backward(params, cache, Y, weight_decay)))
+
+    def masked(mask):  # the script's backward with another mask
+        return lambda i: mlp.backward(i["params"], {**i["cache"], "mask": mask(i["cache"])},
+                                      i["Y"], i["weight_decay"])
+
+    mistakes = [
+        ("the gradient through every unit: your mask is all True", masked(
+            lambda c: np.ones_like(c["A1"])), "A1 = max(0, Z1) is never negative, so A1 >= 0 "
+         "holds everywhere: the mask must be False where the unit was off", "mask = A1 > 0"),
+        ("dA1 times A1", masked(lambda c: c["A1"]), "the ReLU's slope is 1 where the unit is "
+         "on, whatever its value", "dZ1 = dA1 * (A1 > 0)"),
+        *_grad_mistakes(masked(lambda c: c["A1"] > 0), ["W1", "W2"])]
+    _walk(student, "backward", cases, mistakes, (
+        "work back from dZ2 = (P - Y) / N; the ReLU passes dA1 where the unit was on",
+        "dW2 = A1.T @ dZ2 + wd * W2; dA1 = dZ2 @ W2.T; dZ1 = dA1 * (A1 > 0); dW1 = X.T @ dZ1 "
+        "+ wd * W1; biases: sum the rows"), rtol=1e-7, atol=1e-10)
+    return "All four gradients are right, with and without weight decay, from A1 alone."
 
 
-# ----------------------------------------------------------------------------
-# Exercise 9: a tanh hidden layer
+def _leaky(params, X, Y, alpha, slope=None):
+    """P and the gradient of the leaky network: the script's backward, the slope as mask."""
+    Z1 = X @ params["W1"] + params["b1"]
+    A1 = np.where(Z1 > 0, Z1, alpha * Z1)
+    P = mlp.softmax(A1 @ params["W2"] + params["b2"])
+    mask = np.where(Z1 > 0, 1.0, alpha) if slope is None else slope(Z1, alpha)
+    return P, mlp.backward(params, {"X": X, "mask": mask, "A1": A1, "P": P}, Y)
 
 
-def _tanh_log_P(params, X):
-    """Log-probabilities of the network with tanh hidden units, from the scripts' log_softmax."""
-    A1 = np.tanh(X @ params["W1"] + params["b1"])
-    return slp.log_softmax(A1 @ params["W2"] + params["b2"])
+@_exercise(9, "a leaky-ReLU layer", MLP, "The same, exact: the index algebra")
+def leaky_layer(forward_leaky, backward_leaky):
+    """forward_leaky(params, X, alpha) -> (P, cache); backward_leaky(params, cache, Y, alpha)."""
+    X, Y, params = _mlp_case(30, 16, 1)
+
+    def P_of(params, X, alpha):
+        result = forward_leaky(params, X, alpha)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise Wrong("a pair (P, cache)", type(result).__name__, "return P and what "
+                        "backward_leaky needs, as mlp.forward does")
+        return result[0]
+
+    Z1 = X @ params["W1"] + params["b1"]
+    _walk(P_of, "forward_leaky", [(f"with alpha {a:g}", {"params": params, "X": X, "alpha": a},
+                                   _leaky(params, X, Y, a)[0]) for a in (0.01, 0.2)], [
+        ("the ReLU network's P", lambda i: mlp.forward(params, X)[0], "a leaky unit passes "
+         "alpha * z where z <= 0, not 0", "np.where(Z1 > 0, Z1, alpha * Z1)"),
+        ("P for alpha 0.01", lambda i: _leaky(params, X, Y, 0.01)[0], "use the alpha you are "
+         "given", "alpha * Z1, with the argument alpha"),
+        ("alpha on the wrong side", lambda i: mlp.softmax(np.where(Z1 > 0, i["alpha"] * Z1, Z1)
+                                                          @ params["W2"] + params["b2"]),
+         "the slope alpha is for z <= 0", "np.where(Z1 > 0, Z1, alpha * Z1)")],
+        ("A1 = Z1 where Z1 > 0, alpha * Z1 elsewhere",
+         "P = mlp.softmax(np.where(Z1 > 0, Z1, alpha * Z1) @ W2 + b2)"))
+    cases = [(f"with alpha {a:g}", {"params": params, "cache": forward_leaky(
+        copy.deepcopy(params), X.copy(), a)[1], "Y": Y, "alpha": a}, _leaky(params, X, Y, a)[1])
+        for a in (0.01, 0.2)]
+
+    def slope(f):  # the gradient with the slope f(Z1, alpha)
+        return lambda i: _leaky(params, X, Y, i["alpha"], f)[1]
+
+    _walk(backward_leaky, "backward_leaky", cases, [
+        ("the ReLU's gradient: slope 0 where the unit is off", slope(lambda Z, a: 1.0 * (Z > 0)),
+         "a leaky unit passes gradient where it is off too", "slope = np.where(Z1 > 0, 1, alpha)"),
+        ("slope 1 everywhere", slope(lambda Z, a: np.ones_like(Z)), "the slope where z <= 0 is "
+         "alpha, not 1", "dZ1 = dA1 * np.where(Z1 > 0, 1, alpha)"),
+        ("slope alpha everywhere", slope(lambda Z, a: np.full_like(Z, a)), "the slope is 1 "
+         "where the unit is on", "np.where(Z1 > 0, 1, alpha)"),
+        ("what alpha = 0.01 gives", slope(lambda Z, a: np.where(Z > 0, 1, 0.01)), "use the alpha"
+         " you are given", "np.where(Z1 > 0, 1, alpha), the argument alpha")], (
+        "as the ReLU network's backward, with the leaky slope in place of the mask",
+        "dZ1 = (dZ2 @ W2.T) * np.where(Z1 > 0, 1, alpha)"), rtol=1e-7, atol=1e-10)
+    numerical = numerical_gradient(lambda p: -np.sum(Y * np.log(_leaky(p, X, Y, 0.2)[0])) / len(
+        X), params)
+    worst = max(_relative_error(cases[-1][2][k], numerical[k]) for k in numerical)
+    return f"P and the gradients are right for alpha 0.01 and 0.2 (finite differences {worst:.0e})."
 
 
-@_exercise(9, "a tanh hidden layer", MLP_WALKTHROUGH, "Sigmoid or ReLU?")
-def tanh_layer(forward_tanh, backward_tanh):
-    """forward_tanh(params, X) -> (P, cache); backward_tanh(params, cache, Y) -> gradients."""
-    X, Y, _ = _small_batch(30)
-    params = {name: value + 0.05 for name, value in mlp.init_params(64, 16, 10, seed=1).items()}
-    result = _call(forward_tanh, _copy(params), X.copy(), name="forward_tanh",
-                   expected="(P, cache), P of shape (30, 10)",
-                   hint="Z1 = X @ W1 + b1, A1 = np.tanh(Z1), Z2 = A1 @ W2 + b2, P = softmax(Z2)")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise _Wrong("a pair (P, cache)", type(result).__name__,
-                     "return P and a dict of what backward_tanh needs, as forward does")
-    P = _array(result[0], "forward_tanh", (30, 10), "P has one row of 10 probabilities per image")
-    want = np.exp(_tanh_log_P(params, X))
-    if not _close(P, want):
-        if _close(P, mlp.forward(params, X)[0]):
-            hint = "those are the ReLU network's probabilities: use A1 = np.tanh(Z1)"
-        elif not np.allclose(P.sum(axis=1), 1.0):
-            hint = "P's rows must sum to 1: apply softmax to Z2"
-        else:
-            hint = "A1 = np.tanh(X @ W1 + b1), then P = softmax(A1 @ W2 + b2)"
-        expected, value = _first_difference(P, want)
-        raise _Wrong(f"P = {expected}", value, hint)
-    grads = _call(backward_tanh, _copy(params), result[1], Y.copy(), name="backward_tanh",
-                  expected="a dict of gradients for W1, b1, W2 and b2",
-                  hint="as the ReLU network's backward, with the tanh derivative for the mask")
-    numerical = {name: _numerical_gradient(
-        lambda: -np.sum(Y * _tanh_log_P(params, X)) / len(X), params[name]) for name in params}
-    hints = {
-        "groups": [(["W1", "b1"], "the output layer is right but the hidden layer is not: "
-                                  "tanh'(z) = 1 - tanh(z) ** 2, so dZ1 = dA1 * (1 - A1 ** 2) "
-                                  "in place of the ReLU mask")],
-        "W1": "dW1 = X.T @ dZ1 with dZ1 = (dZ2 @ W2.T) * (1 - A1 ** 2)",
-        "b1": "db1 = dZ1.sum(axis=0) with dZ1 = (dZ2 @ W2.T) * (1 - A1 ** 2)",
-        "W2": "dW2 = A1.T @ dZ2, with the tanh activations A1",
-        "b2": "db2 = dZ2.sum(axis=0), with dZ2 = (P - Y) / N",
-    }
-    worst = _check_gradients(grads, numerical, params, N=len(X), weight_decay=0.0,
-                             biases={"b1", "b2"}, hints=hints)
-    return (f"forward_tanh gives the right probabilities and backward_tanh agrees with finite "
-            f"differences (largest relative error {worst:.1e}).")
+def _sgd(params, X, Y, lr, batch_size, rng, weight_decay, sign=1, summed=False,
+         one_step=False, shuffle=True, keep_last=True):
+    """The reference epoch (or, with a flag, a known slip) with the script's gradient."""
+    order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+    start_params, total = params, {k: 0.0 for k in params}
+    for start in range(0, len(X) if keep_last else len(X) // batch_size * batch_size,
+                       batch_size):
+        rows = order[start:start + batch_size]
+        at = start_params if one_step else params
+        grads = mlp.backward(at, mlp.forward(at, X[rows])[1], Y[rows], weight_decay)
+        total = {k: total[k] + grads[k] for k in grads}
+        if not one_step:
+            params = {k: params[k] - sign * lr * len(rows) ** summed * grads[k] for k in params}
+    return {k: start_params[k] - lr * total[k] for k in total} if one_step else params
 
 
-# ----------------------------------------------------------------------------
-# Exercise 10: mini-batch stochastic gradient descent
-
-
-def _mlp_step(params, X, Y, lr):
-    """One full-batch step with the script's forward and backward."""
-    _, cache = mlp.forward(params, X)
-    grads = mlp.backward(params, cache, Y)
-    return {name: params[name] - lr * grads[name] for name in params}
-
-
-@_exercise(10, "mini-batch SGD", MLP_WALKTHROUGH, "Training: gradient descent")
+@_exercise(10, "mini-batch SGD with weight decay", STEPS, "Mini-batches: how much data per step?")
 def sgd_epoch(student):
-    """student(params, X, Y, lr, batch_size, rng) -> params after one epoch of mini-batches."""
-    params = mlp.init_params(64, 16, 10, seed=1)
-    expected_form = "the parameters after one epoch, a dict like params"
-    usage = "shuffle with order = rng.permutation(N), then step on X[idx], Y[idx] batch by batch"
+    """student(params, X, Y, lr, batch_size, rng, weight_decay) -> params after one epoch."""
+    cases = []
+    for n, batch_size, lr, weight_decay, seed in [(120, 20, 0.5, 0.0, 0), (130, 32, 0.3, 0.01, 1)]:
+        X, _, Y = _images(n)
+        inputs = {"params": mlp.init_params(64, 16, 10, seed=1), "X": X, "Y": Y, "lr": lr,
+                  "batch_size": batch_size, "rng": np.random.default_rng(seed),
+                  "weight_decay": weight_decay}
+        cases.append((f"for N={n}, batch_size={batch_size}, lr={lr}, weight_decay="
+                      f"{weight_decay:g}", inputs, _sgd(**copy.deepcopy(inputs))))
 
-    def run(X, Y, lr, batch_size, seed):
-        new = _call(student, _copy(params), X.copy(), Y.copy(), lr, batch_size,
-                    np.random.default_rng(seed), name="sgd_epoch", expected=expected_form,
-                    hint=usage)
-        if not isinstance(new, dict) or set(new) != set(params):
-            raise _Wrong(expected_form, "None" if new is None else type(new).__name__,
-                         "return the parameters after the last batch")
-        return {name: _array(new[name], f"sgd_epoch's '{name}'", params[name].shape,
-                             f"{name} keeps its shape") for name in params}
+    def like(**flags):
+        return lambda i: _sgd(**copy.deepcopy(i), **flags)
 
-    def flat(p):
-        return np.concatenate([p[name].ravel() for name in sorted(p)])
+    def not_each_once(i):  # at a tiny lr, an epoch that uses each image once moves like 6 steps
+        X, Y, params, lr = i["X"][:120], i["Y"][:120], i["params"], 1e-6
+        flat = (lambda p: np.concatenate([p[k].ravel() for k in sorted(p)]))
+        full = flat(params) - flat(_sgd(params, X, Y, lr, 120, np.random.default_rng(0), 0.0))
+        moved = flat(params) - flat(_call(student, "sgd_epoch", {**i, "X": X, "Y": Y, "lr": lr,
+                                                                 "batch_size": 20}, "-"))
+        return lambda got: _relative_error(moved, 6 * full) > 1e-3  # first order: ~1e-5 off
 
-    X, Y, _ = _small_batch(120)
-    # 1. One batch holding every image is one full-batch step.
-    got = run(X, Y, 0.5, 120, seed=0)
-    if not _close(flat(got), flat(_mlp_step(params, X, Y, 0.5))):
-        raise _Wrong("one full-batch step when batch_size is N", "something else",
-                     "with batch_size = N the one batch holds every image once: one update, "
-                     "with the rows X[idx] and Y[idx] taken by the same idx")
-    # 2. Count the updates: with identical images every batch has the same gradient g, and a
-    # tiny step makes the epoch move the parameters by (number of batches) * lr * g.
-    same_X, same_Y = np.repeat(X[:1], 130, axis=0), np.repeat(Y[:1], 130, axis=0)
-    lr = 1e-6
-    one = flat(params) - flat(_mlp_step(params, same_X[:1], same_Y[:1], lr))
-    moved = flat(params) - flat(run(same_X, same_Y, lr, 20, seed=0))
-    updates = float(moved @ one / (one @ one))
-    if not math.isclose(updates, 7, rel_tol=1e-3):
-        raise _Wrong("7 updates for 130 images in batches of 20 (six of 20 and a last one of "
-                     "10)", f"about {updates:.2f} updates' worth of movement",
-                     "loop for start in range(0, N, batch_size) and keep the last, smaller "
-                     "batch; subtract lr * gradient once per batch")
-    # 3. Each image once per epoch: 6 equal batches of distinct images add up, to first order,
-    # to 6 times the full-batch step, whatever the order.
-    full = flat(params) - flat(_mlp_step(params, X, Y, lr))
-    moved = flat(params) - flat(run(X, Y, lr, 20, seed=0))
-    off = _relative_error(moved, 6 * full)
-    if off > 1e-3:  # a first-order estimate with lr = 1e-6 is good to about 1e-5
-        raise _Wrong("batches that together hold every image exactly once",
-                     f"updates that add up to something else (relative difference {off:.2g})",
-                     "slice one permutation into consecutive batches, idx = order[start:start + "
-                     "batch_size], and use the same idx for X and Y")
-    # 4. Shuffled with the rng it is given: another seed, another order; the same seed, the same.
-    first, again, other = (flat(run(X, Y, 0.5, 20, seed)) for seed in (0, 0, 1))
-    if not _close(first, again):
-        raise _Wrong("the same result for the same rng seed", "different results",
-                     "draw the order from the rng argument, rng.permutation(N), not np.random")
-    if _close(first, other):
-        raise _Wrong("a new order of the images for another rng seed", "the same result",
-                     "shuffle every epoch, order = rng.permutation(N), and step on each batch "
-                     "X[idx], Y[idx], not on all of X")
-    # What it buys, on the scripts' training split: one epoch of mini-batches against one step.
+    _walk(student, "sgd_epoch", cases, [
+        ("gradient ascent: the loss went up", like(sign=-1), "step downhill, against the "
+         "gradient", "params[k] - lr * grads[k]"),
+        ("steps with summed, not averaged, batch gradients", like(summed=True), "a batch's "
+         "gradient is the mean over its images, as backward computes it", "one step per batch"
+         " with mlp.backward's gradient, not len(batch) times it"),
+        ("one accumulated step per epoch", like(one_step=True), "each batch takes its own "
+         "step, so the next batch's gradient is taken where the last step landed",
+         "inside the loop: params = {k: params[k] - lr * grads[k] for k in params}"),
+        ("the last, smaller batch left out", like(keep_last=False), "keep the last batch, even "
+         "when it is smaller", "for start in range(0, N, batch_size)"),
+        ("the images in their stored order", like(shuffle=False), "shuffle every epoch with the"
+         " rng you are given", "order = rng.permutation(N); rows = order[start:start + B]"),
+        ("no weight decay", like(weight_decay=0.0), "pass weight_decay to mlp.backward",
+         "mlp.backward(params, cache, Y[rows], weight_decay)"),
+        ("some images used twice or not at all", not_each_once, "sample without replacement: "
+         "each image once per epoch", "rng.permutation(N), not rng.integers or rng.choice")], (
+        "slice one permutation into consecutive batches; one step per batch", "order = rng."
+        "permutation(N); for start in range(0, N, B): rows = order[start:start + B]; step on "
+        "X[rows] and Y[rows], the same rows"))
+    return "Every update matches the reference epoch, with and without weight decay."
+
+
+def _outcome(lr, epochs=100):
+    """(does the loss fall, what it did) for `epochs` full-batch updates of the script's MLP."""
     X_train, _, y_train, _ = _digits()
-    Y_train = slp.one_hot(y_train, 10)
-    start = mlp.init_params(64, 32, 10, seed=42)
-    after_epoch = mlp.loss(run(X_train, Y_train, 0.1, 32, seed=0), X_train, Y_train)
-    after_step = mlp.loss(_mlp_step(start, X_train, Y_train, 0.1), X_train, Y_train)
-    return (f"One epoch in batches of 32 ({math.ceil(len(X_train) / 32)} updates) takes the "
-            f"training loss from {mlp.loss(start, X_train, Y_train):.4f} to {after_epoch:.4f}; "
-            f"one full-batch step only to {after_step:.4f}.")
+    params, Y = mlp.init_params(64, 32, 10), slp.one_hot(y_train, 10)
+    first = mlp.loss(params, X_train, Y)
+    for epoch in range(1, epochs + 1):
+        grads = mlp.backward(params, mlp.forward(params, X_train)[1], Y)
+        params = {k: params[k] - lr * grads[k] for k in params}
+        last = mlp.loss(params, X_train, Y)
+        if not math.isfinite(last):
+            return False, f"lr {lr:g} overflows the loss at update {epoch}"
+    return last < first, f"lr {lr:g} takes the loss from {first:.4f} to {last:.4g}"
 
 
-# ----------------------------------------------------------------------------
-# Exercise 11 (explain): the largest learning rate
-
-
-def _trains(lr, epochs=100):
-    """(what the loss did, a sentence) for the script's MLP trained at lr for `epochs` epochs.
-
-    What the loss did is "falls", "stays", "rises" or "overflows"; only "falls" counts as
-    training.
-    """
-    X_train, _, y_train, _ = _digits()
-    try:
-        _, history = mlp.train(X_train, y_train, epochs=epochs, lr=lr, print_every=epochs,
-                               verbose=False)
-    except mlp.TrainingDiverged as error:
-        return "overflows", f"lr {lr:g} overflows the loss at epoch {error.epoch}"
-    first, last = history[0]["loss"], history[-1]["loss"]
-    if last < first:
-        return "falls", f"lr {lr:g} lowers the loss from {first:.4f} to {last:.4g}"
-    if last == first:
-        return "stays", f"lr {lr:g} leaves the loss at {first:.4f}"
-    return "rises", f"lr {lr:g} raises the loss from {first:.4f} to {last:.4g}"
-
-
-@_exercise(11, "the largest learning rate", MLP_WALKTHROUGH, "The learning rate")
+@_exercise(11, "the largest learning rate", STEPS, "The learning rate")
 def max_learning_rate(answer):
     """answer: a learning rate at which 100 epochs lower the loss, while twice it does not."""
-    lr = _number(answer, "a learning rate")
-    expected = "a learning rate at which 100 epochs lower the loss, while twice it does not"
-    if lr <= 0:
-        raise _Wrong(expected, f"{lr:g}", "a learning rate is a positive step size")
-    outcome, what = _trains(lr)
-    if outcome == "stays":
-        raise _Wrong(expected, what, "that step is too small to move the loss: try larger rates")
-    if outcome != "falls":
-        raise _Wrong(expected, what, "that is too large: try smaller rates, a factor of 2 apart")
-    outcome_twice, what_twice = _trains(2 * lr)
-    if outcome_twice == "falls":
-        raise _Wrong(expected, f"{what}, and {what_twice}: the limit is higher",
-                     "try larger rates, doubling each time")
-    return f"{what} in 100 epochs, and {what_twice}: {lr:g} is within a factor of 2 of the limit."
+    if answer is None:
+        raise NotDone()
+    lr = _conform(answer, 0.0, "a learning rate")
+    expected = "a rate at which 100 epochs lower the loss, while twice it does not"
+    if not 0 < lr < math.inf:
+        raise Wrong(expected, f"{lr:g}", "a learning rate is a positive, finite step size")
+    (falls, what), (falls_twice, what_twice) = _outcome(lr), _outcome(2 * lr)
+    if not falls:
+        raise Wrong(expected, what, "that is too large: try smaller rates, a factor of 2 apart")
+    if falls_twice:
+        raise Wrong(expected, f"{what}, and {what_twice}", "the limit is higher: try larger "
+                    "rates, doubling each time")
+    return f"{what}, and {what_twice}: {lr:g} is within a factor of 2 of the limit."
 
 
-# ----------------------------------------------------------------------------
-# Exercise 12 (explain): starting from zero
+@_exercise(12, "a zero output layer", START, "The hidden layer: equal units stay equal")
+def first_w1_update(answer):
+    """answer: the first update (1, 2, ...) that changes W1 when W2 starts at 0, or 0 if none."""
+    X, y = _digits()[::2]
+    params, Y, truth = {**mlp.init_params(64, 32, 10), "W2": np.zeros((32, 10))}, slp.one_hot(
+        y, 10), 0
+    for update in range(1, 11):
+        grads = mlp.backward(params, mlp.forward(params, X)[1], Y)
+        if np.any(grads["W1"]):
+            truth = update
+            break
+        params = {k: params[k] - 0.1 * grads[k] for k in params}
+    _number(answer, "the number of the first update that changes W1", truth, [
+        (1, "dW1 comes back through W2: what is dA1 = dZ2 @ W2.T when W2 = 0?", "update 1: "
+         "dA1 = dZ2 @ 0 = 0, so dW1 = 0; W2 changes, since A1 is not 0")],
+        ("W2 starts at 0 but does not stay there: what does the first update do to it?",
+         "dW2 = A1.T @ dZ2, and A1 = max(0, X @ W1 + b1) is not 0 with random W1"), decimals=0)
+    return f"Update {truth}: the first moves only W2 and b2. Now explain why, and if it trains."
 
 
-@_exercise(12, "zero initialisation", MLP_WALKTHROUGH, "The parameters")
-def zero_init_active_units(answer):
-    """answer: how many hidden units are active for some image after 100 epochs from zeros."""
-    value = _number(answer, "the number of active hidden units")
-    X_train, _, y_train, _ = _digits()
-    Y_train = slp.one_hot(y_train, 10)
-    params = {name: np.zeros_like(p) for name, p in mlp.init_params(64, 32, 10).items()}
-    for _ in range(100):
-        params = _mlp_step(params, X_train, Y_train, 0.1)
-    _, cache = mlp.forward(params, X_train)
-    truth = int(cache["mask"].any(axis=0).sum())
-    expected = ("the number of hidden units (of 32) with Z1 > 0 for at least one training "
-                "image, after 100 epochs from all-zero parameters")
-    if value != truth:
-        raise _Wrong(expected, f"{value:g}", "what is Z1 = X @ W1 + b1 when W1 and b1 are 0, "
-                     "and what gradient reaches W1 through the mask Z1 > 0?")
-    return (f"{truth} of 32: the hidden layer never starts. Now explain why, and what train "
-            f"accuracy that leaves.")
+def _paired(pred_a, pred_b, y, one_sided=False, cap=True):
+    """(only A right, only B right, exact two-sided sign-test p-value)."""
+    only_a = int(np.sum((pred_a == y) & (pred_b != y)))
+    only_b = int(np.sum((pred_b == y) & (pred_a != y)))
+    n = only_a + only_b
+    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n
+    return only_a, only_b, (tail if one_sided else min(1.0, 2 * tail) if cap else 2 * tail)
+
+
+@_exercise(13, "paired counts", HOW_GOOD, "Comparing two models on the same images")
+def paired_counts(student):
+    """student(pred_a, pred_b, y) -> (only_a_right, only_b_right, two-sided exact p-value)."""
+    rng = np.random.RandomState(3)
+    y = rng.randint(0, 10, 300)
+    a, b = (np.where(rng.rand(300) < share, y, rng.randint(0, 10, 300)) for share in (0.9, 0.8))
+    six = np.arange(1, 7)
+    cases = [(label, {"pred_a": a, "pred_b": b, "y": t}, _paired(a, b, t)) for label, a, b, t in [
+        ("for 6 images", six, np.array([1, 2, 0, 0, 5, 0]), six),
+        ("for 6 images, the models swapped", np.array([1, 2, 0, 0, 5, 0]), six, six),
+        ("for 300 images", a, b, y),
+        ("for two models each right alone once", np.array([1, 2, 0, 4]), np.array([1, 0, 3, 4]),
+         np.array([1, 2, 3, 4]))]]
+    counts = _walk(student, "paired_counts", cases, [
+        ("a one-sided p-value", lambda i: _paired(**i, one_sided=True), "two-sided: either model"
+         " could have been the better one", "p = 2 * P(X <= min(b, c)), X ~ Binomial(b + c, 1/2)"),
+        ("a p-value above 1", lambda i: _paired(**i, cap=False), "a probability is at most 1: "
+         "equal counts give p = 1", "p = min(1, 2 * P(X <= min(b, c)))"),
+        ("the counts swapped", lambda i: _paired(i["pred_b"], i["pred_a"], i["y"]), "only_a "
+         "counts the images A gets right and B wrong", "np.sum((pred_a == y) & (pred_b != y))"),
+        ("counts of disagreements", lambda i: lambda got: got[0] + got[1] == np.sum(
+            i["pred_a"] != i["pred_b"]), "images where both are wrong, differently, favour "
+         "neither model", "(pred_a == y) & (pred_b != y)")], (
+        "count the images only one model gets right; if the models were equally good, each is "
+        "a fair coin", "p = min(1, 2 * sum(comb(n, k) for k <= min(b, c)) / 2 ** n), n = b + c"))
+    return (f"Right on all four examples; e.g. {counts[0]} image against {counts[1]} gives "
+            f"p = {counts[2]:.3g}: no evidence either way.")
+
+
+def _val_counts(X_fit, y_fit, X_val, y_val, rates, decays, epochs):
+    """{(lr, weight_decay): (validation images right, training images right)}."""
+    counts = {}
+    for lr, weight_decay in itertools.product(rates, decays):
+        params, _ = mlp.train(X_fit, y_fit, epochs=epochs, lr=lr, weight_decay=weight_decay,
+                              verbose=False)
+        counts[lr, weight_decay] = tuple(int(np.sum(mlp.predict(params, X) == y))
+                                         for X, y in ((X_val, y_val), (X_fit, y_fit)))
+    return counts
+
+
+@_exercise(14, "settings chosen on validation images", HOW_GOOD, "Nested selection")
+def choose_settings(student):
+    """student(X_fit, y_fit, X_val, y_val, rates, decays, epochs) -> (lr, weight_decay)."""
+    X, y, _ = _images(500)
+    cases = []  # in the second, the most training images right is no guide (100 of 100)
+    for n, rates, decays, epochs in [(250, (0.03, 0.3), (0.0, 0.03), 20),
+                                     (100, (0.3, 1.0, 3.0), (0.0, 0.01, 0.1), 60)]:
+        inputs = {"X_fit": X[:n], "y_fit": y[:n], "X_val": X[n:], "y_val": y[n:],
+                  "rates": rates, "decays": decays, "epochs": epochs}
+        counts = _val_counts(**inputs)
+        best = max(right for right, _ in counts.values())
+        cases.append((f"for rates {rates} and decays {decays}", inputs, [
+            (float(lr), float(wd)) for (lr, wd), (right, _) in counts.items() if right == best]))
+
+    def best_by(key, pick=max):
+        def answer(i):
+            counts = _val_counts(**i)
+            top = pick(key(c) for c in counts.values())
+            return lambda got: got in [s for s, c in counts.items() if key(c) == top]
+        return answer
+
+    _walk(student, "choose_settings", cases, [
+        ("the pair with the most training images right", best_by(lambda c: c[1]), "a setting "
+         "that fits its own images best may not generalise: judge on the validation images",
+         "count mlp.predict(params, X_val) == y_val for each pair"),
+        ("the pair with the fewest validation images right", best_by(lambda c: c[0], min),
+         "keep the pair with the most validation images right", "max, not min"),
+        ("the pair in the wrong order", lambda i: lambda got: got[::-1] in _val_counts(**i),
+         "return (lr, weight_decay), in that order", "return best_lr, best_decay"),
+        ("a pair not from the grid", lambda i: lambda got: got not in _val_counts(**i),
+         "choose among the rates and decays you are given", "itertools.product(rates, decays)"),
+    ], ("train with every pair on the fitting images, then count right answers on the "
+        "validation images", "for lr, wd in itertools.product(rates, decays): mlp.train(X_fit,"
+        " y_fit, epochs=epochs, lr=lr, weight_decay=wd, verbose=False); keep the best pair"))
+    return "The pair you chose has the most validation images right (ties are all accepted)."

@@ -13,8 +13,8 @@ Cells whose nbgrader metadata marks them as solution cells change; every other c
 - in a code cell, each block from `### BEGIN SOLUTION` to `### END SOLUTION` (nbgrader's
   markers) is replaced, at the block's indentation, by
   `raise NotImplementedError("Exercise N: <title>")` inside a function, or by a comment at the
-  top level of a cell, where a raise would stop "Run All" (such a cell sets its answer to None
-  before the block, so its check says "not done yet");
+  top level of a cell, where a raise would stop "Run All" (a cell that asks for a number sets
+  it to None before the block, so its check says "not done yet");
 - a markdown solution cell (a written explanation) becomes an empty answer box.
 
 N and the title come from the cell's exercise heading, "## Exercise N: <title>". Outputs and
@@ -51,9 +51,11 @@ def stub(source, number, title):
             indent = line[: len(line) - len(line.lstrip())]
             if indent:
                 out.append(f'{indent}raise NotImplementedError("Exercise {number}: {title}")')
-            else:
+            elif any(re.match(r"\w+ = None  # Exercise", previous) for previous in out):
                 out.append(f"# Exercise {number}: your working here, if any; then put your "
                            f"answer in the line above")
+            else:
+                out.append(f"# Exercise {number}: your code here (see the task above)")
         elif marker == END:
             if not inside:
                 raise ValueError(f"Exercise {number}: {END} without {BEGIN}")
