@@ -74,8 +74,8 @@ def lighting(grey):
 
 def ruled(grey):
     out = grey.copy()
-    for row in range(10, grey.shape[0], 30):  # blue-grey rules every 30 px
-        out[row:row + 2] = np.minimum(out[row:row + 2], 0.6)
+    for row in range(10, grey.shape[0], 30):  # dark rules every 30 px
+        out[row:row + 2] = np.minimum(out[row:row + 2], 0.35)
     return out
 
 
