@@ -130,12 +130,12 @@ def ink_from_grey(grey, alpha=None):
 
 def paper_level(grey, blocks=8):
     """(H, W) the paper's brightness near each pixel: the bright end of each block (ink is
-    darker), the brightest of each block's neighbours (a block can be all ink), smoothed."""
+    darker), the median of each block and its neighbours (a block can be all ink), smoothed."""
     h, w = grey.shape
     bh, bw = h // blocks, w // blocks  # block size; the last few rows and columns are left out
     tiles = grey[:bh * blocks, :bw * blocks].reshape(blocks, bh, blocks, bw).swapaxes(1, 2)
     level = np.percentile(tiles.reshape(blocks, blocks, -1), 90, axis=2)  # (blocks, blocks)
-    level = ndimage.maximum_filter(level, size=3, mode="nearest")
+    level = ndimage.median_filter(level, size=3, mode="nearest")  # keeps a smooth gradient
     smooth = Image.fromarray(level.astype(np.float32)).resize((w, h), Image.Resampling.BILINEAR)
     return np.asarray(smooth, dtype=float)
 
