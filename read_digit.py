@@ -188,20 +188,19 @@ def drop_lines(mask, reach=0.85):
 
 def deskew(mask):
     """mask sheared so that the digit's main axis is upright (image moments: the slope of x
-    against y is mu11 / mu02), at most 45 degrees either way."""
+    against y is mu11 / mu02), at most 45 degrees either way. Each row moves sideways by a
+    whole number of pixels, so the result is exactly the same on every machine."""
     y, x = np.nonzero(mask)
     y_mean, x_mean = y.mean(), x.mean()
     mu02 = np.mean((y - y_mean) ** 2)
     if mu02 == 0:  # a flat horizontal line: no slant to measure
         return mask
     slope = np.clip(np.mean((x - x_mean) * (y - y_mean)) / mu02, -1, 1)
-    # output pixel (r, c) takes input pixel (r, c + slope * (r - y_mean)): x' = x - slope * dy
-    matrix = np.array([[1.0, 0.0], [slope, 1.0]])
-    offset = [0.0, -slope * y_mean]
-    pad = int(abs(slope) * mask.shape[0]) + 1  # room for the sheared digit
-    padded = np.pad(mask.astype(float), ((0, 0), (pad, pad)))
-    sheared = ndimage.affine_transform(padded, matrix, offset=offset, order=1)
-    return sheared > 0.5
+    shift = np.round(slope * (y - y_mean)).astype(int)  # x' = x - slope * (y - y_mean)
+    pad = int(np.abs(shift).max())  # room for the sheared digit
+    upright = np.zeros((mask.shape[0], mask.shape[1] + 2 * pad), dtype=bool)
+    upright[y, x - shift + pad] = True
+    return upright
 
 
 def crop(mask):

@@ -223,9 +223,11 @@ def test_the_command_exits_0_when_every_image_is_read_and_notes_go_to_stderr(tmp
     assert result.stderr.startswith(f"{path}: note: the ink is")
 
 
-def test_the_command_without_images_says_what_to_give():
-    result = run()
-    assert result.returncode == 2 and "give the path of at least one image" in result.stderr
+def test_the_command_without_images_says_what_to_give(capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        read_digit.main([])
+    assert exit_status.value.code == 2
+    assert "give the path of at least one image" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------
