@@ -410,7 +410,7 @@ def main(argv=None):
         print(f"wrote {path.relative_to(ROOT)}")
         return 0
     if not args.images:
-        parser.error("give the path of at least one image, e.g. images/seven.png")
+        parser.error("give the path of at least one image, e.g. my_digit.png")
     model = load_model(MODEL_FILE)
     failed = False
     for path in args.images:

@@ -10,6 +10,7 @@ import sys
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from threadpoolctl import threadpool_limits
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,6 +30,14 @@ def make_params(module, n_features, n_classes, seed=42, n_hidden=32):
     if module is np_mlp_digits:
         return module.init_params(n_features, n_hidden, n_classes, seed=seed)
     return module.init_params(n_features, n_classes, seed=seed)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    """One BLAS thread for the whole suite, as the scripts run: as fast on matrices this small,
+    many times faster on a busy machine, and every run in the suite computes the same bits."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(params=sorted(SCRIPTS), ids=sorted(SCRIPTS))

@@ -51,7 +51,9 @@ def main(names):
         if not path.is_file() or path.suffix != ".ipynb":
             sys.exit(f"error: {name} is not a notebook in this repository")
         notebook = nbformat.read(path, as_version=4)
-        changed = sync(notebook, script_definitions(ROOT / scripts[name])) if name in scripts else []
+        changed = []
+        if name in scripts:
+            changed = sync(notebook, script_definitions(ROOT / scripts[name]))
         execute(notebook, path.parent)
         nbformat.write(notebook, path)
         print(f"{name}: {', '.join(changed) or 'no function'} copied; re-executed")

@@ -12,20 +12,12 @@ from scipy.stats import binomtest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
-from threadpoolctl import threadpool_limits
 
 import np_mlp_digits as mlp
 from measure import paired_comparison
 
 NAME = "labs/how_good.ipynb"
 ROW = re.compile(r"(\d)\s+(\w+) vs (\w+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+(.+)")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-    """As the scripts do: on a busy 2-core machine, threads of BLAS only wait for each other."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -12,20 +12,12 @@ import pytest
 from conftest import code_cells, default_run, lines, prose, read, text_differences
 from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 
 import np_mlp_digits as mlp
 import np_slp_digits as slp
 from measure import numerical_gradient, paired_comparison, relative_error
 
 NAME = "np_mlp_digits.ipynb"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-    """As the scripts do: on a busy 2-core machine, threads of BLAS only wait for each other."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @pytest.fixture(scope="module")

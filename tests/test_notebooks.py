@@ -13,6 +13,9 @@ from conftest import (LESSONS, ROOT, WALKTHROUGHS, code_cells, lines, output_dif
 from sync_notebooks import PLUMBING, script_definitions
 
 FIGURE_MAKERS = {"plt.subplots", "plt.figure", "plt.subplot_mosaic"}
+# Labs that use the scripts' backward as it is, and so have no new gradient to check
+NO_NEW_GRADIENT = {"labs/own_handwriting.ipynb", "labs/how_good.ipynb",
+                   "labs/learning_rate_and_batches.ipynb"}
 
 
 def definitions(notebook):
@@ -95,10 +98,12 @@ def test_a_committed_notebook_is_clean(name):
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_every_gradient_check_printed_passes(name):
-    for line in lines(read(name)):
-        if "relative error" in line:
-            error = float(re.search(r"relative error:? ([0-9.e+-]+)", line).group(1))
-            assert error <= 1e-6, line  # float64 central differences: ~1e-9 when right
+    # (a planted bug's line does not start so: that check is meant to fail)
+    checks = [line for line in lines(read(name)) if line.startswith("gradient check")]
+    assert checks or name in NO_NEW_GRADIENT
+    for line in checks:
+        error = float(re.search(r"relative error:? ([0-9.e+-]+)", line).group(1))
+        assert error <= 1e-6, line  # float64 central differences: ~1e-9 when right
 
 
 @pytest.mark.parametrize("name", LESSONS)
