@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py              # per-epoch tables and every notebook, a few minutes
     python benchmarks/bench.py --quick      # tiny sizes and a one-cell notebook: checks it runs
-    python benchmarks/bench.py --threads 2  # the per-epoch tables with two BLAS threads
+    python benchmarks/bench.py --threads 2 --no-notebooks  # per epoch, two BLAS threads
 
 Per epoch, for each model: the script's `train`, scikit-learn's MLPClassifier doing the same
 maths (full-batch SGD, no momentum, no shuffling, no penalty), and the floor: that epoch's
@@ -131,6 +131,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that it runs")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (the scripts: 1)")
+    parser.add_argument("--no-notebooks", action="store_true", help="the per-epoch tables only")
     args = parser.parse_args(argv)
     X, _, y, _ = mlp.load_data()
     epochs, repeats = (3, 1) if args.quick else (200, 7)
@@ -139,7 +140,8 @@ def main(argv=None):
     with threadpool_limits(limits=args.threads, user_api="blas"):
         per_epoch_table("MLP 64-32-10", mlp, 32, epochs, repeats, X, y)
         per_epoch_table("SLP 64-10", slp, None, epochs, repeats, X, y)
-    notebooks_table(args.quick, 1 if args.quick else 3)
+    if not args.no_notebooks:
+        notebooks_table(args.quick, 1 if args.quick else 3)
 
 
 if __name__ == "__main__":
