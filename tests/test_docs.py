@@ -79,6 +79,18 @@ def test_readme_example_output_is_what_the_mlp_script_prints():
     assert_in_readme(example_output())
 
 
+def test_readme_flag_table_is_what_the_scripts_accept():
+    rows = dict(re.findall(r"^\| `(--[a-z-]+)` \| ([\d.]+) \|", readme(), re.M))
+    defaults = {}
+    for module in (np_slp_digits, np_mlp_digits):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+            module.main(["--help"])
+        defaults.update(re.findall(r"(--[a-z-]+) \S+\s+.*?\(default: ([\d.]+)\)",
+                                   " ".join(out.getvalue().split())))
+    assert rows == defaults
+
+
 def test_slp_reproduces_the_originally_published_train_accuracies():
     # The table the first version of these scripts published, at one decimal.
     _, history = default_run(np_slp_digits, test_size=0)
