@@ -72,7 +72,7 @@ def test_the_two_single_layer_starts_are_compared_image_by_image(init):
     assert p == pytest.approx(paired_comparison(np.ones(len(only_a), bool), only_a, ~only_a)[2],
                               abs=0.01)  # the exact sign test of those counts, as printed
     assert p > 0.05  # so the prose may call it no difference in accuracy
-    assert "no difference in accuracy" in told(init) and "13 people" in told(init)
+    assert "no clear difference in accuracy" in told(init) and "13 people" in told(init)
     both_say(init, "0.0813", "0.0814")
     assert f"label {differ} of the 360 images differently" in told(init)
 

@@ -191,7 +191,7 @@ def test_the_moons_comparison_is_paired_and_re_derived(nb):
     text = flat(prose(nb))
     assert (f"{only_mlp} are right only for the hidden layer and {only_slp} only for the "
             "single layer") in text
-    assert p < 0.05 and f"chance of about {p:.2f}" in text
+    assert p < 0.05 and f"$p = {p:.2g}$" in text
 
 
 def neighbour_correlation(W):
