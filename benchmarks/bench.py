@@ -13,9 +13,10 @@ No test asserts a time: a busy machine is not a bug.
 """
 
 import argparse
-import copy
 import pathlib
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +24,6 @@ import warnings
 
 import nbformat
 import numpy as np
-from nbclient import NotebookClient
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
@@ -97,17 +97,18 @@ def per_epoch_table(label, module, hidden, epochs, repeats, X, y):
               f"{statistics.median(seconds) / reference:.2f}× |")
 
 
-def notebook_seconds(path, repeats):
-    """Fresh-kernel run times of a notebook, run in its own folder as Jupyter runs it."""
-    notebook = nbformat.read(path, as_version=4)
-    times = []
-    for _ in range(repeats):
-        client = NotebookClient(copy.deepcopy(notebook), timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
-        start = time.perf_counter()
-        client.execute()
-        times.append(time.perf_counter() - start)
-    return times
+def notebook_seconds(path):
+    """One fresh-kernel run of a notebook, in its own folder as Jupyter runs it, timed in a
+    process of its own: Ctrl-C or a kill then ends that process, and its kernel with it."""
+    code = ("import sys, time, nbformat, nbclient; nb = nbformat.read(sys.argv[1], 4); "
+            "c = nbclient.NotebookClient(nb, timeout=600, resources={'metadata': "
+            "{'path': sys.argv[2]}}); t = time.perf_counter(); c.execute(); "
+            "print(time.perf_counter() - t)")
+    run = subprocess.run([sys.executable, "-c", code, str(path), str(path.parent)],
+                         capture_output=True, text=True)
+    if run.returncode:
+        sys.exit(f"error: {path.name} failed to run:\n{run.stderr[-2000:]}")
+    return float(run.stdout)
 
 
 def notebooks_table(quick, repeats):
@@ -119,7 +120,7 @@ def notebooks_table(quick, repeats):
         budgets = {ROOT / name: seconds for name, seconds in BUDGETS.items()}
     print("\n| notebook (fresh kernel) | median | min-max | budget |\n|---|---:|---:|---:|")
     for path, budget in budgets.items():
-        seconds = notebook_seconds(path, repeats)
+        seconds = [notebook_seconds(path) for _ in range(repeats)]
         median = statistics.median(seconds)
         verdict = "" if median <= budget else " OVER"
         name = path.name if quick else path.relative_to(ROOT).as_posix()
@@ -145,4 +146,10 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    for ending in ("SIGTERM", "SIGHUP"):  # `timeout`, a closed terminal: as Ctrl-C, quietly
+        if hasattr(signal, ending):
+            signal.signal(getattr(signal, ending), signal.default_int_handler)
+    try:
+        main()
+    except KeyboardInterrupt:  # subprocess.run has ended the notebook's process on the way out
+        sys.exit(130)

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,20 @@ def test_the_quick_benchmark_runs_and_prints_the_rows_its_readme_quotes():
     assert len(rows) == 7 and "one-cell.ipynb" in rows
     for label in rows[:6]:  # pasted from a full run: that machine's times, but these rows
         assert f"| {label} |" in bench_readme, label
+
+
+def test_a_killed_benchmark_ends_quietly_and_leaves_no_process_behind():
+    psutil = pytest.importorskip("psutil")  # comes with ipykernel
+    bench = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while not psutil.Process(bench.pid).children() and time.monotonic() < deadline:
+        time.sleep(0.01)  # until it runs its notebook, in a process of its own with a kernel
+    started = psutil.Process(bench.pid).children(recursive=True)
+    bench.terminate()  # as `timeout` or a closed terminal would
+    _, err = bench.communicate(timeout=60)
+    assert (bench.returncode, err) == (130, "")
+    assert started and psutil.wait_procs(started, timeout=30)[1] == []  # all of them gone
 
 
 def test_every_notebook_time_quoted_is_the_benchmarks_median():
