@@ -4,11 +4,15 @@
     checks.softmax_t(softmax_t)   # "Exercise 2 (...): correct. ..." or what to look at
 
 A small core (verdicts, a time limit, copies of the inputs, answers of the expected form),
-then a table per exercise: the cases it runs (the usual settings and others), the reference
-answer (the scripts' own functions wherever they have one) and the known mistakes, each with
-a hint in two steps: the idea, then the formula if the same mistake comes again. `_walk` goes
-through a table. Under nbgrader's autograder (NBGRADER_EXECUTION set) a check that does not
-pass raises AssertionError after printing, so that its cell scores no points.
+then one table per exercise, which `_walk` goes through. A table holds
+- cases: (label, inputs, the reference answer or a list of right answers), the usual settings
+  and others; the reference is the scripts' own functions wherever they have one;
+- known mistakes: (what the student returned, answer(inputs) -> what that mistake returns or a
+  test of the student's answer, idea, formula);
+- a fallback (idea, formula) for any other wrong answer, shown with the entry that differs most.
+The first wrong answer gets the idea; the same mistake again gets the formula. Under nbgrader's
+autograder (NBGRADER_EXECUTION set) a check that does not pass raises AssertionError after
+printing, so that its cell scores no points.
 """
 
 import contextlib
@@ -55,8 +59,8 @@ class Wrong(Exception):
         self.expected, self.got, self.idea, self.formula = expected, got, idea, formula or idea
 
 
-class NotDone(Exception):
-    """An untouched skeleton (NotImplementedError) or an answer still None."""
+class NotDone(Exception):  # an untouched skeleton (NotImplementedError) or an answer still None
+    pass
 
 
 class TookTooLong(BaseException):  # not an Exception: a student's `except Exception` can't eat it
@@ -64,6 +68,10 @@ class TookTooLong(BaseException):  # not an Exception: a student's `except Excep
 
 
 _last_wrong = {}  # exercise number -> the idea of its last wrong answer, until a right one
+
+
+def _took_too_long(signum, frame):
+    raise TookTooLong
 
 
 @contextlib.contextmanager
@@ -82,10 +90,6 @@ def _limits():
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-
-
-def _took_too_long(signum, frame):
-    raise TookTooLong
 
 
 def _exercise(number, title, walkthrough, section):
@@ -144,18 +148,12 @@ def _call(function, name, inputs, hint):
     except Exception as error:
         raise Wrong(f"a result from {name}", f"{name} raised {_describe(error)}", hint) from None
     for key, value in inputs.items():
-        if isinstance(value, (np.ndarray, dict)) and not _equal(copies[key], value):
+        if isinstance(value, (np.ndarray, dict)) and not _close(copies[key], value, 0, 0):
             raise Wrong(f"{key} left as it was", f"{name} changed its input {key} in place",
                         "write results into new arrays: the caller's data must not change",
                         "x = x - m makes a new array; x -= m, x[...] = and rng.shuffle(x) "
                         "overwrite the caller's")
     return result
-
-
-def _equal(a, b):
-    if isinstance(b, dict):
-        return isinstance(a, dict) and a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in b)
-    return np.array_equal(a, b, equal_nan=True)
 
 
 def _conform(value, like, what):
@@ -177,19 +175,17 @@ def _conform(value, like, what):
         array = np.asarray(value)
     except (TypeError, ValueError):  # e.g. a list of arrays of different shapes
         array = np.asarray(None)
-    kind = array.dtype.kind
+    kind, whole = array.dtype.kind, isinstance(like, int)
     if kind == "c":
         raise Wrong(f"{what} as real numbers", "complex numbers", "a complex number came from "
                     "somewhere (a square root or power of a negative number?): find it rather "
                     "than dropping the imaginary part")
-    if kind not in "iuf" or isinstance(like, int) and (kind == "f" or array.ndim):
-        whole = isinstance(like, int)
+    if kind not in "iuf" or whole and (kind == "f" or array.ndim):
         form = "a whole number" if whole else "a number" if np.ndim(like) == 0 else "numbers"
-        raise Wrong(f"{what} as {form}",
-                    f"{type(value).__name__} {value!r:.30}",
+        raise Wrong(f"{what} as {form}", f"{type(value).__name__} {value!r:.30}",
                     "a count is an integer, e.g. int(np.sum(mask))" if whole else
                     "numbers in the form the docstring names, not text, booleans or a list")
-    if isinstance(like, int):
+    if whole:
         return int(array)
     if np.ndim(like) and (kind != "f" or array.dtype != np.float64):
         raise Wrong(f"{what} in float64", f"{array.dtype} values", "compute in float64, NumPy's "
@@ -203,9 +199,12 @@ def _conform(value, like, what):
 
 
 def _close(got, want, rtol=RTOL, atol=ATOL):
-    if isinstance(want, (dict, tuple)):
-        keys = want if isinstance(want, dict) else range(len(want))
-        return all(_close(got[k], want[k], rtol, atol) for k in keys)
+    """True if got is want within the tolerances (0, 0: exactly); dicts and tuples entrywise."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(
+            _close(got[k], want[k], rtol, atol) for k in want)
+    if isinstance(want, tuple):
+        return all(_close(g, w, rtol, atol) for g, w in zip(got, want))
     return np.shape(got) == np.shape(want) and bool(
         np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
 
@@ -229,12 +228,7 @@ def _relative_error(a, b):
 
 
 def _walk(student, name, cases, mistakes, hint, rtol=RTOL, atol=ATOL):
-    """Run the table: for each case (label, inputs, reference or list of right answers).
-
-    mistakes: (what, answer(inputs) -> what that mistake returns, or a test of the student's
-    answer, idea, formula). A wrong answer gets the first mistake it matches, else `hint` and
-    the entry that differs most. Returns the student's answer to the last case.
-    """
+    """Run a table (see the module's docstring); returns the student's answer to the last case."""
     for label, inputs, right in cases:
         right = right if isinstance(right, list) else [right]
         got = _conform(_call(student, name, inputs, hint[0]), right[0], name)
@@ -280,6 +274,12 @@ def _number(value, what, truth, mistakes, hint, decimals=3):
     raise Wrong(what, f"{value:g}", *hint)
 
 
+def _agreement(loss, params, grads):
+    """How far grads is from finite differences of loss at params (relative)."""
+    numerical = numerical_gradient(loss, params)
+    return max(_relative_error(grads[k], numerical[k]) for k in numerical)
+
+
 @functools.lru_cache(maxsize=None)
 def _digits():
     return slp.load_data()  # X_train, X_test, y_train, y_test
@@ -293,7 +293,8 @@ def _images(n, start=0):
 
 
 def _grad_mistakes(reference, weights):
-    """Gradient slips of both lessons, as changes of the reference gradient."""
+    """Gradient slips of both lessons, as changes f(g, d, N) of each reference gradient g, with
+    d its weight-decay part."""
 
     def change(f, only=None):
         def answer(i):
@@ -303,21 +304,21 @@ def _grad_mistakes(reference, weights):
         return answer
 
     return [
-        ("gradients N times too large", change(lambda g, d, N: N * (g - d) + d), "the loss is a"
-         " mean over N images, so its gradient has a 1/N", "dZ = (P - Y) / N"),
+        ("gradients N times too large", change(lambda g, d, N: N * (g - d) + d),
+         "the loss is a mean over N images, so its gradient has a 1/N", "dZ = (P - Y) / N"),
         ("gradients N times too small", change(lambda g, d, N: (g - d) / N + d), "divide by N "
          "once: dZ holds it, so sum its rows for the biases", "dZ = (P - Y) / N; db = "
          "dZ.sum(axis=0)"),
-        ("gradients with the wrong sign", change(lambda g, d, N: -g), "the gradient points "
-         "uphill: prediction minus target", "dZ = (P - Y) / N, not Y - P"),
-        ("the data part with the wrong sign", change(lambda g, d, N: d - (g - d)), "prediction "
-         "minus target, not target minus prediction", "dZ = (P - Y) / N"),
+        ("gradients with the wrong sign", change(lambda g, d, N: -g),
+         "the gradient points uphill: prediction minus target", "dZ = (P - Y) / N, not Y - P"),
+        ("the data part with the wrong sign", change(lambda g, d, N: d - (g - d)),
+         "prediction minus target, not target minus prediction", "dZ = (P - Y) / N"),
         ("half the weight-decay term", change(lambda g, d, N: g - d / 2), "the derivative of "
          "lambda / 2 * w ** 2 is lambda * w: the 1/2 cancels",
          "dW = (the layer's input).T @ dZ + weight_decay * W"),
-        (f"{' and '.join('d' + k for k in weights)} without the weight-decay term", change(
-            lambda g, d, N: g - d), "the penalty weight_decay / 2 * sum(W ** 2) has a gradient "
-         "on every weight matrix", "add weight_decay * W to each weight's gradient"),
+        (f"{' and '.join('d' + k for k in weights)} without the weight-decay term",
+         change(lambda g, d, N: g - d), "the penalty weight_decay / 2 * sum(W ** 2) has a "
+         "gradient on every weight matrix", "add weight_decay * W to each weight's gradient"),
     ] + [(f"d{k} without the weight-decay term", change(lambda g, d, N: g - d, only=k),
           f"d{k} misses the derivative of weight_decay / 2 * sum({k} ** 2)",
           f"d{k} = ... + weight_decay * {k}") for k in weights if len(weights) > 1]
@@ -344,7 +345,7 @@ def rescale(student):
     X_test[0, 0] = 16.0  # ... and not in a test image: the constant-pixel trap
     right = _min_max(X_train, X_test)
     zeroed = right[0], np.where(np.arange(5) == 0, 0.0, right[1])  # zeroed in both: right too
-    mistakes = [
+    _walk(student, "rescale", [("", {"X_train": X_train, "X_test": X_test}, [right, zeroed])], [
         ("nan or inf on the pixel constant in training", lambda i: lambda got: not np.all(
             np.isfinite(got[1])), "its range high - low is 0, and x / 0 is inf or nan",
          "span = np.where(high == low, 1.0, high - low)"),
@@ -364,10 +365,8 @@ def rescale(student):
             X_train, X_test)), "the smallest training value must become 0", "(X - low) / span"),
         ("z-scores", lambda i: slp.standardise(X_train, X_test), "that is the walkthrough's "
          "standardise: this scaling uses each pixel's low and high", "(X - low) / (high - low)"),
-    ]
-    _walk(student, "rescale", [("", {"X_train": X_train, "X_test": X_test}, [right, zeroed])],
-          mistakes, ("(x - low) / (high - low) per pixel, low and high from the training images",
-                     "span = np.where(high == low, 1.0, high - low); (X - low) / span for both"))
+    ], ("(x - low) / (high - low) per pixel, low and high from the training images",
+        "span = np.where(high == low, 1.0, high - low); (X - low) / span for both"))
     return "The constant pixel is 0 in training, and a test image's value there stays ordinary."
 
 
@@ -388,7 +387,7 @@ def softmax_t(student):
     def z(i):
         return i["logits"] / i["T"]
 
-    mistakes = [
+    _walk(student, "softmax_t", cases, [
         ("nan or inf for large logits", lambda i: _naive_softmax(z(i)), "exp(1000) overflows: "
          "shift each row so that its largest entry is 0", "z = z - z.max(axis=1, keepdims=True)"),
         ("0 / 0 for a row far below the others", lambda i: _naive_softmax(z(i), z(i).max()),
@@ -400,9 +399,7 @@ def softmax_t(student):
          " should flatten the probabilities: divide by T", "softmax(logits / T)"),
         ("softmax(logits), the temperature left out", lambda i: slp.softmax(i["logits"]),
          "use the T you are given", "softmax(logits / T)"),
-    ]
-    _walk(student, "softmax_t", cases, mistakes, (
-        "p_j = exp(z_j / T) / sum_k exp(z_k / T), row by row", "z = logits / T; e = np.exp(z - "
+    ], ("p_j = exp(z_j / T) / sum_k exp(z_k / T), row by row", "z = logits / T; e = np.exp(z - "
         "z.max(axis=1, keepdims=True)); e / e.sum(axis=1, keepdims=True)"))
     return "Logits of +-1000 stay finite; T = 4 flattens the probabilities, T = 0.5 sharpens them."
 
@@ -425,7 +422,8 @@ def cross_entropy(student):
     def p(i):
         return slp.softmax(i["logits"])[np.arange(len(i["y"])), i["y"]]
 
-    mistakes = [
+    from_logits = "log p = (z - m) - log(sum(exp(z - m))), m each row's max"
+    value = _walk(student, "cross_entropy", cases, [
         ("the sum over rows", lambda i: len(i["y"]) * _cross_entropy(**i), "the loss is a mean "
          "over the images", "-(the sum of log p of the true classes) / N"),
         ("the mean over all N x C entries", lambda i: _cross_entropy(**i) / i["logits"].shape[1],
@@ -436,17 +434,13 @@ def cross_entropy(student):
         ("a log10 loss", lambda i: _cross_entropy(**i) / math.log(10), "use the natural log",
          "np.log, not np.log10"),
         ("infinity", lambda i: -np.mean(np.log(p(i))), "np.log(softmax(...)) is log(0) = -inf "
-         "where a probability underflows: take log p from the logits",
-         "log p = (z - m) - log(sum(exp(z - m))), m each row's max"),
+         "where a probability underflows: take log p from the logits", from_logits),
         ("a clipped loss", lambda i: -np.mean(np.log(np.maximum(p(i), 1e-12))), "clipping P or "
-         "adding an epsilon changes the loss: take log p from the logits",
-         "log p = (z - m) - log(sum(exp(z - m))), m each row's max"),
+         "adding an epsilon changes the loss: take log p from the logits", from_logits),
         ("the mean over an N x N block", lambda i: -np.mean(np.log(slp.softmax(i["logits"]))[
             :, i["y"]]), "log_P[:, y] takes whole columns: pick one entry per row",
          "log_P[np.arange(N), y]"),
-    ]
-    value = _walk(student, "cross_entropy", cases, mistakes, (
-        "the mean over rows of -log p of the true class, log p from the logits",
+    ], ("the mean over rows of -log p of the true class, log p from the logits",
         "-np.mean(log_P[np.arange(N), y]), log_P = z - m - log(sum(exp(z - m)))"))
     return f"The mean over 5 rows is {value:.4f}: finite, although one true class has p = 0.0."
 
@@ -467,20 +461,18 @@ def backward_labels(student):
         Y = slp.one_hot(i["y"], 10) if Y is None else Y
         return slp.backward(i["params"], i["cache"], Y, i["weight_decay"])
 
-    mistakes = _grad_mistakes(reference, ["W"]) + [
+    _walk(student, "backward", cases, _grad_mistakes(reference, ["W"]) + [
         ("db with the weight-decay term", lambda i: {**reference(i), "b": reference(i)["b"] + i[
             "weight_decay"] * i["params"]["b"]}, "the penalty is on weights only",
          "db = dZ.sum(axis=0), without weight_decay * b"),
         ("P where P - Y belongs", lambda i: reference(i, Y=0), "the true class's entry of dZ is "
-         "p - 1", "dZ = P.copy(); dZ[np.arange(N), y] -= 1; dZ /= N")]
-    _walk(student, "backward", cases, mistakes, (
-        "dZ is P with 1 taken off at each row's true class, divided by N", "dZ = P.copy(); "
+         "p - 1", "dZ = P.copy(); dZ[np.arange(N), y] -= 1; dZ /= N"),
+    ], ("dZ is P with 1 taken off at each row's true class, divided by N", "dZ = P.copy(); "
         "dZ[np.arange(N), y] -= 1; dZ /= N; dW = X.T @ dZ + weight_decay * W; db = "
         "dZ.sum(axis=0)"), rtol=1e-7, atol=1e-10)
-    _, inputs, right = cases[0]
-    numerical = numerical_gradient(lambda p: slp.loss(p, inputs["cache"]["X"], slp.one_hot(
-        inputs["y"], 10), inputs["weight_decay"]), inputs["params"])
-    worst = max(_relative_error(right[k], numerical[k]) for k in numerical)
+    _, i, right = cases[0]
+    worst = _agreement(lambda p: slp.loss(p, i["cache"]["X"], slp.one_hot(i["y"], 10),
+                                          i["weight_decay"]), i["params"], right)
     return f"dW and db are right on 7 to 20 images (finite differences agree to {worst:.0e})."
 
 
@@ -538,7 +530,7 @@ def momentum_descent(student):
     def loss(params, i):
         return slp.loss(params, i["X_train"], slp.one_hot(i["y_train"], 10))
 
-    mistakes = [
+    _walk(student, "momentum_descent", cases, [
         ("a loss that went up", like(sign=-1), "going uphill: step against the velocity",
          "params = params - lr * velocity"),
         ("the starting parameters", like(epochs=0), "each update must be kept: assign its "
@@ -554,9 +546,8 @@ def momentum_descent(student):
                   "velocity = beta * velocity + grad, slp.init_params(F, 10, seed=seed)"),
         ("a training loss higher than at the start", lambda i: lambda got: loss(got, i) > loss(
             slp.init_params(64, 10, seed=i["seed"]), i), "going uphill: a step must go "
-         "against the gradient", "v = beta * v + grad; params = params - lr * v")]
-    _walk(student, "momentum_descent", cases, mistakes, (
-        "v = beta * v + gradient, then params - lr * v, epochs times", "velocity = {k: beta * "
+         "against the gradient", "v = beta * v + grad; params = params - lr * v"),
+    ], ("v = beta * v + gradient, then params - lr * v, epochs times", "velocity = {k: beta * "
         "velocity[k] + grads[k]}; params = {k: params[k] - lr * velocity[k]}, from zero velocity"))
     _, inputs, right = cases[0]
     start = slp.init_params(64, 10, seed=42)
@@ -571,13 +562,12 @@ def bias_only_loss(answer):
     truth = slp.loss({"W": np.zeros((64, 10)), "b": np.eye(10)[0] * 5}, X_train,
                      slp.one_hot(y_train, 10))
     other = math.log(math.exp(5) + 9)  # the loss of an image that is not a 0
+    mean = "mean over images: log(e^5 + 9) - 5 * (share of 0s)"
     _number(answer, "the mean training loss of that model", truth, [
         (math.log(10), "ln 10 is the loss when all ten logits are equal; here digit 0's is 5",
          "every image: loss = log(e^5 + 9) - z_true, z_true = 5 for a 0, else 0"),
-        (other, "that is the loss of an image that is not a 0: the 0s lose less",
-         "mean over images: log(e^5 + 9) - 5 * (share of 0s)"),
-        (other - 5, "that is only the 0s' loss; most images are not 0s",
-         "mean over images: log(e^5 + 9) - 5 * (share of 0s)")],
+        (other, "that is the loss of an image that is not a 0: the 0s lose less", mean),
+        (other - 5, "that is only the 0s' loss; most images are not 0s", mean)],
         ("every image gets the same probabilities: what does a 0 lose, and any other digit?",
          f"log(e^5 + 9) - 5 * {np.mean(y_train == 0):.4f}"))
     return f"{truth:.4f}, twice ln 10: confident and unrelated to the image costs a lot."
@@ -608,15 +598,14 @@ def mlp_backward(student):
         return lambda i: mlp.backward(i["params"], {**i["cache"], "mask": mask(i["cache"])},
                                       i["Y"], i["weight_decay"])
 
-    mistakes = [
+    _walk(student, "backward", cases, [
         ("the gradient through every unit: your mask is all True", masked(
             lambda c: np.ones_like(c["A1"])), "A1 = max(0, Z1) is never negative, so A1 >= 0 "
          "holds everywhere: the mask must be False where the unit was off", "mask = A1 > 0"),
         ("dA1 times A1", masked(lambda c: c["A1"]), "the ReLU's slope is 1 where the unit is "
          "on, whatever its value", "dZ1 = dA1 * (A1 > 0)"),
-        *_grad_mistakes(masked(lambda c: c["A1"] > 0), ["W1", "W2"])]
-    _walk(student, "backward", cases, mistakes, (
-        "work back from dZ2 = (P - Y) / N; the ReLU passes dA1 where the unit was on",
+        *_grad_mistakes(masked(lambda c: c["A1"] > 0), ["W1", "W2"]),
+    ], ("work back from dZ2 = (P - Y) / N; the ReLU passes dA1 where the unit was on",
         "dW2 = A1.T @ dZ2 + wd * W2; dA1 = dZ2 @ W2.T; dZ1 = dA1 * (A1 > 0); dW1 = X.T @ dZ1 "
         "+ wd * W1; biases: sum the rows"), rtol=1e-7, atol=1e-10)
     return "All four gradients are right, with and without weight decay, from A1 alone."
@@ -652,9 +641,9 @@ def leaky_layer(forward_leaky, backward_leaky):
          "given", "alpha * Z1, with the argument alpha"),
         ("alpha on the wrong side", lambda i: mlp.softmax(np.where(Z1 > 0, i["alpha"] * Z1, Z1)
                                                           @ params["W2"] + params["b2"]),
-         "the slope alpha is for z <= 0", "np.where(Z1 > 0, Z1, alpha * Z1)")],
-        ("A1 = Z1 where Z1 > 0, alpha * Z1 elsewhere",
-         "P = mlp.softmax(np.where(Z1 > 0, Z1, alpha * Z1) @ W2 + b2)"))
+         "the slope alpha is for z <= 0", "np.where(Z1 > 0, Z1, alpha * Z1)"),
+    ], ("A1 = Z1 where Z1 > 0, alpha * Z1 elsewhere",
+        "P = mlp.softmax(np.where(Z1 > 0, Z1, alpha * Z1) @ W2 + b2)"))
     cases = [(f"with alpha {a:g}", {"params": params, "cache": forward_leaky(
         copy.deepcopy(params), X.copy(), a)[1], "Y": Y, "alpha": a}, _leaky(params, X, Y, a)[1])
         for a in (0.01, 0.2)]
@@ -670,12 +659,11 @@ def leaky_layer(forward_leaky, backward_leaky):
         ("slope alpha everywhere", slope(lambda Z, a: np.full_like(Z, a)), "the slope is 1 "
          "where the unit is on", "np.where(Z1 > 0, 1, alpha)"),
         ("what alpha = 0.01 gives", slope(lambda Z, a: np.where(Z > 0, 1, 0.01)), "use the alpha"
-         " you are given", "np.where(Z1 > 0, 1, alpha), the argument alpha")], (
-        "as the ReLU network's backward, with the leaky slope in place of the mask",
+         " you are given", "np.where(Z1 > 0, 1, alpha), the argument alpha"),
+    ], ("as the ReLU network's backward, with the leaky slope in place of the mask",
         "dZ1 = (dZ2 @ W2.T) * np.where(Z1 > 0, 1, alpha)"), rtol=1e-7, atol=1e-10)
-    numerical = numerical_gradient(lambda p: -np.sum(Y * np.log(_leaky(p, X, Y, 0.2)[0])) / len(
-        X), params)
-    worst = max(_relative_error(cases[-1][2][k], numerical[k]) for k in numerical)
+    worst = _agreement(lambda p: -np.sum(Y * np.log(_leaky(p, X, Y, 0.2)[0])) / len(X), params,
+                       cases[-1][2])
     return f"P and the gradients are right for alpha 0.01 and 0.2 (finite differences {worst:.0e})."
 
 
@@ -734,8 +722,8 @@ def sgd_epoch(student):
         ("no weight decay", like(weight_decay=0.0), "pass weight_decay to mlp.backward",
          "mlp.backward(params, cache, Y[rows], weight_decay)"),
         ("some images used twice or not at all", not_each_once, "sample without replacement: "
-         "each image once per epoch", "rng.permutation(N), not rng.integers or rng.choice")], (
-        "slice one permutation into consecutive batches; one step per batch", "order = rng."
+         "each image once per epoch", "rng.permutation(N), not rng.integers or rng.choice"),
+    ], ("slice one permutation into consecutive batches; one step per batch", "order = rng."
         "permutation(N); for start in range(0, N, B): rows = order[start:start + B]; step on "
         "X[rows] and Y[rows], the same rows"))
     return "Every update matches the reference epoch, with and without weight decay."
@@ -824,8 +812,8 @@ def paired_counts(student):
          "counts the images A gets right and B wrong", "np.sum((pred_a == y) & (pred_b != y))"),
         ("counts of disagreements", lambda i: lambda got: got[0] + got[1] == np.sum(
             i["pred_a"] != i["pred_b"]), "images where both are wrong, differently, favour "
-         "neither model", "(pred_a == y) & (pred_b != y)")], (
-        "count the images only one model gets right; if the models were equally good, each is "
+         "neither model", "(pred_a == y) & (pred_b != y)"),
+    ], ("count the images only one model gets right; if the models were equally good, each is "
         "a fair coin", "p = min(1, 2 * sum(comb(n, k) for k <= min(b, c)) / 2 ** n), n = b + c"))
     return (f"Right on all four examples; e.g. {counts[0]} image against {counts[1]} gives "
             f"p = {counts[2]:.3g}: no evidence either way.")
