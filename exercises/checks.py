@@ -4,11 +4,15 @@
     checks.softmax_t(softmax_t)   # "Exercise 2 (...): correct. ..." or what to look at
 
 A small core (verdicts, a time limit, copies of the inputs, answers of the expected form),
-then a table per exercise: the cases it runs (the usual settings and others), the reference
-answer (the scripts' own functions wherever they have one) and the known mistakes, each with
-a hint in two steps: the idea, then the formula if the same mistake comes again. `_walk` goes
-through a table. Under nbgrader's autograder (NBGRADER_EXECUTION set) a check that does not
-pass raises AssertionError after printing, so that its cell scores no points.
+then one table per exercise, which `_walk` goes through:
+- cases: (label, inputs, the reference answer or a list of right answers), the usual settings
+  and others; the reference is the scripts' own functions wherever they have one;
+- mistakes: (what the student returned, answer(inputs) -> what that mistake returns or a test
+  of the student's answer, idea, formula); the first that matches gives the hint;
+- a fallback (idea, formula) for any other wrong answer, shown with the entry that differs most.
+The first wrong answer gets the idea; the same mistake again gets the formula. Under nbgrader's
+autograder (NBGRADER_EXECUTION set) a check that does not pass raises AssertionError after
+printing, so that its cell scores no points.
 """
 
 import contextlib
@@ -41,8 +45,9 @@ STEPS, START, HOW_GOOD = ("labs/learning_rate_and_batches.ipynb",
                           "labs/initialisation_and_depth.ipynb", "labs/how_good.ipynb")
 # The same arithmetic in another order differs by float64 rounding (~1e-15 relative); every
 # mistake below changes values by 1e-3 or more. Gradients get 1e-7: longer sums.
-RTOL, ATOL = 1e-9, 1e-12
+RTOL, ATOL, GRAD = 1e-9, 1e-12, {"rtol": 1e-7, "atol": 1e-10}
 TIME_LIMIT = 30  # seconds per check; the slowest takes about 1 s on a busy laptop
+_last_wrong = {}  # exercise number -> the idea of its last wrong answer, until a right one
 
 
 # ----------------------------------------------------------------------------
@@ -55,20 +60,21 @@ class Wrong(Exception):
         self.expected, self.got, self.idea, self.formula = expected, got, idea, formula or idea
 
 
-class NotDone(Exception):
-    """An untouched skeleton (NotImplementedError) or an answer still None."""
+class NotDone(Exception):  # an untouched skeleton (NotImplementedError) or an answer still None
+    pass
 
 
 class TookTooLong(BaseException):  # not an Exception: a student's `except Exception` can't eat it
     pass
 
 
-_last_wrong = {}  # exercise number -> the idea of its last wrong answer, until a right one
-
-
 @contextlib.contextmanager
 def _limits():
     """No NumPy warnings (the verdict says it better), one BLAS thread, an alarm."""
+
+    def _took_too_long(signum, frame):
+        raise TookTooLong
+
     alarm = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if alarm:
         previous = signal.signal(signal.SIGALRM, _took_too_long)
@@ -84,17 +90,13 @@ def _limits():
             signal.signal(signal.SIGALRM, previous)
 
 
-def _took_too_long(signum, frame):
-    raise TookTooLong
-
-
 def _exercise(number, title, walkthrough, section):
     """Make a check print one line: correct, not done yet, not right yet, or too slow."""
+    name, where = f"Exercise {number} ({title})", f"{walkthrough}, section \"{section}\""
 
     def decorate(check):
         @functools.wraps(check)
         def run(*answers):
-            name, where = f"Exercise {number} ({title})", f"{walkthrough}, section \"{section}\""
             passed = False
             try:
                 with _limits():
@@ -118,9 +120,7 @@ def _exercise(number, title, walkthrough, section):
             print(line)
             if not passed and os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate"):
                 raise AssertionError(line)
-
         return run
-
     return decorate
 
 
@@ -144,18 +144,12 @@ def _call(function, name, inputs, hint):
     except Exception as error:
         raise Wrong(f"a result from {name}", f"{name} raised {_describe(error)}", hint) from None
     for key, value in inputs.items():
-        if isinstance(value, (np.ndarray, dict)) and not _equal(copies[key], value):
+        if isinstance(value, (np.ndarray, dict)) and not _close(copies[key], value, 0, 0):
             raise Wrong(f"{key} left as it was", f"{name} changed its input {key} in place",
                         "write results into new arrays: the caller's data must not change",
                         "x = x - m makes a new array; x -= m, x[...] = and rng.shuffle(x) "
                         "overwrite the caller's")
     return result
-
-
-def _equal(a, b):
-    if isinstance(b, dict):
-        return isinstance(a, dict) and a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in b)
-    return np.array_equal(a, b, equal_nan=True)
 
 
 def _conform(value, like, what):
@@ -177,19 +171,17 @@ def _conform(value, like, what):
         array = np.asarray(value)
     except (TypeError, ValueError):  # e.g. a list of arrays of different shapes
         array = np.asarray(None)
-    kind = array.dtype.kind
+    kind, whole = array.dtype.kind, isinstance(like, int)
     if kind == "c":
         raise Wrong(f"{what} as real numbers", "complex numbers", "a complex number came from "
                     "somewhere (a square root or power of a negative number?): find it rather "
                     "than dropping the imaginary part")
-    if kind not in "iuf" or isinstance(like, int) and (kind == "f" or array.ndim):
-        whole = isinstance(like, int)
+    if kind not in "iuf" or whole and (kind == "f" or array.ndim):
         form = "a whole number" if whole else "a number" if np.ndim(like) == 0 else "numbers"
-        raise Wrong(f"{what} as {form}",
-                    f"{type(value).__name__} {value!r:.30}",
+        raise Wrong(f"{what} as {form}", f"{type(value).__name__} {value!r:.30}",
                     "a count is an integer, e.g. int(np.sum(mask))" if whole else
                     "numbers in the form the docstring names, not text, booleans or a list")
-    if isinstance(like, int):
+    if whole:
         return int(array)
     if np.ndim(like) and (kind != "f" or array.dtype != np.float64):
         raise Wrong(f"{what} in float64", f"{array.dtype} values", "compute in float64, NumPy's "
@@ -203,9 +195,12 @@ def _conform(value, like, what):
 
 
 def _close(got, want, rtol=RTOL, atol=ATOL):
-    if isinstance(want, (dict, tuple)):
-        keys = want if isinstance(want, dict) else range(len(want))
-        return all(_close(got[k], want[k], rtol, atol) for k in keys)
+    """True if got is want within the tolerances (0, 0: exactly); dicts and tuples entrywise."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(
+            _close(got[k], want[k], rtol, atol) for k in want)
+    if isinstance(want, tuple):
+        return all(_close(g, w, rtol, atol) for g, w in zip(got, want))
     return np.shape(got) == np.shape(want) and bool(
         np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
 
@@ -229,12 +224,7 @@ def _relative_error(a, b):
 
 
 def _walk(student, name, cases, mistakes, hint, rtol=RTOL, atol=ATOL):
-    """Run the table: for each case (label, inputs, reference or list of right answers).
-
-    mistakes: (what, answer(inputs) -> what that mistake returns, or a test of the student's
-    answer, idea, formula). A wrong answer gets the first mistake it matches, else `hint` and
-    the entry that differs most. Returns the student's answer to the last case.
-    """
+    """Run a table (see the module's docstring); returns the student's answer to the last case."""
     for label, inputs, right in cases:
         right = right if isinstance(right, list) else [right]
         got = _conform(_call(student, name, inputs, hint[0]), right[0], name)
@@ -253,15 +243,6 @@ def _walk(student, name, cases, mistakes, hint, rtol=RTOL, atol=ATOL):
     return got
 
 
-def _ignored(reference, usual, formula):
-    """Mistakes for settings hard-coded at their usual values, one for each subset."""
-    subsets = itertools.chain(*(itertools.combinations(usual, r) for r in range(1, len(usual) + 1)))
-    return [(f"what hard-coded {' and '.join(f'{k}={usual[k]}' for k in keys)} give"
-             f"{'s' * (len(keys) == 1)}", lambda i, keys=keys: reference(
-                 **{**i, **{k: usual[k] for k in keys}}), f"use the {' and '.join(keys)} you are "
-             f"given, not the usual value{'s' * (len(keys) > 1)}", formula) for keys in subsets]
-
-
 def _number(value, what, truth, mistakes, hint, decimals=3):
     """A number asked for to `decimals` decimals: right, too few digits, a mistake, or wrong."""
     if value is None:
@@ -274,10 +255,15 @@ def _number(value, what, truth, mistakes, hint, decimals=3):
     if given < decimals and round(truth, given) == value:
         raise Wrong(what, f"{value:g}", f"right to the {given} decimal(s) you gave: give "
                     f"{decimals}")
-    for near, idea, formula in mistakes:
-        if abs(value - near) <= tolerance:
-            raise Wrong(what, f"{value:g}", idea, formula)
-    raise Wrong(what, f"{value:g}", *hint)
+    idea, formula = next(((i, f) for near, i, f in mistakes if abs(value - near) <= tolerance),
+                         hint)
+    raise Wrong(what, f"{value:g}", idea, formula)
+
+
+def _agreement(loss, params, grads):
+    """How far grads is from finite differences of loss at params (relative)."""
+    numerical = numerical_gradient(loss, params)
+    return max(_relative_error(grads[k], numerical[k]) for k in numerical)
 
 
 @functools.lru_cache(maxsize=None)
@@ -293,7 +279,7 @@ def _images(n, start=0):
 
 
 def _grad_mistakes(reference, weights):
-    """Gradient slips of both lessons, as changes of the reference gradient."""
+    """Slips of both lessons' backward: f(g, d, N) of each reference gradient g, d its decay."""
 
     def change(f, only=None):
         def answer(i):
@@ -303,21 +289,21 @@ def _grad_mistakes(reference, weights):
         return answer
 
     return [
-        ("gradients N times too large", change(lambda g, d, N: N * (g - d) + d), "the loss is a"
-         " mean over N images, so its gradient has a 1/N", "dZ = (P - Y) / N"),
+        ("gradients N times too large", change(lambda g, d, N: N * (g - d) + d),
+         "the loss is a mean over N images, so its gradient has a 1/N", "dZ = (P - Y) / N"),
         ("gradients N times too small", change(lambda g, d, N: (g - d) / N + d), "divide by N "
          "once: dZ holds it, so sum its rows for the biases", "dZ = (P - Y) / N; db = "
          "dZ.sum(axis=0)"),
-        ("gradients with the wrong sign", change(lambda g, d, N: -g), "the gradient points "
-         "uphill: prediction minus target", "dZ = (P - Y) / N, not Y - P"),
-        ("the data part with the wrong sign", change(lambda g, d, N: d - (g - d)), "prediction "
-         "minus target, not target minus prediction", "dZ = (P - Y) / N"),
+        ("gradients with the wrong sign", change(lambda g, d, N: -g),
+         "the gradient points uphill: prediction minus target", "dZ = (P - Y) / N, not Y - P"),
+        ("the data part with the wrong sign", change(lambda g, d, N: d - (g - d)),
+         "prediction minus target, not target minus prediction", "dZ = (P - Y) / N"),
         ("half the weight-decay term", change(lambda g, d, N: g - d / 2), "the derivative of "
          "lambda / 2 * w ** 2 is lambda * w: the 1/2 cancels",
          "dW = (the layer's input).T @ dZ + weight_decay * W"),
-        (f"{' and '.join('d' + k for k in weights)} without the weight-decay term", change(
-            lambda g, d, N: g - d), "the penalty weight_decay / 2 * sum(W ** 2) has a gradient "
-         "on every weight matrix", "add weight_decay * W to each weight's gradient"),
+        (f"{' and '.join('d' + k for k in weights)} without the weight-decay term",
+         change(lambda g, d, N: g - d), "the penalty weight_decay / 2 * sum(W ** 2) has a "
+         "gradient on every weight matrix", "add weight_decay * W to each weight's gradient"),
     ] + [(f"d{k} without the weight-decay term", change(lambda g, d, N: g - d, only=k),
           f"d{k} misses the derivative of weight_decay / 2 * sum({k} ** 2)",
           f"d{k} = ... + weight_decay * {k}") for k in weights if len(weights) > 1]
@@ -330,8 +316,7 @@ def _grad_mistakes(reference, weights):
 def _min_max(X_train, X_test, fit=None):
     fit = X_train if fit is None else fit  # the images whose low and high are used
     low, span = fit.min(axis=0), np.ptp(fit, axis=0)
-    span = np.where(span == 0, 1.0, span)
-    return (X_train - low) / span, (X_test - low) / span
+    return tuple((X - low) / np.where(span == 0, 1.0, span) for X in (X_train, X_test))
 
 
 @_exercise(1, "min-max scaling", SLP, "Standardising the pixels")
@@ -342,32 +327,28 @@ def rescale(student):
     X_train[:, 0] = 3.0  # pixel 0 is the same in every training image: its range is 0 ...
     X_test = rng.randint(0, 17, size=(12, 5)) * 0.5 + 4.0
     X_test[0, 0] = 16.0  # ... and not in a test image: the constant-pixel trap
-    right = _min_max(X_train, X_test)
+    right, span = _min_max(X_train, X_test), "span = np.where(high == low, 1.0, high - low)"
     zeroed = right[0], np.where(np.arange(5) == 0, 0.0, right[1])  # zeroed in both: right too
-    mistakes = [
-        ("nan or inf on the pixel constant in training", lambda i: lambda got: not np.all(
-            np.isfinite(got[1])), "its range high - low is 0, and x / 0 is inf or nan",
-         "span = np.where(high == low, 1.0, high - low)"),
-        ("a huge value on the pixel constant in training", lambda i: lambda got: np.abs(
-            got[1]).max() > 1e6, "adding 1e-8 to a range of 0 makes a small difference huge",
-         "divide a range of 0 by 1 instead"),
-        ("the test images scaled by their own low and high", lambda i: (
-            right[0], _min_max(X_test, X_test)[1]), "the test images play unseen digits: scale "
-         "them with the training images' numbers", "low, high from X_train, used for both"),
+    _walk(student, "rescale", [("", {"X_train": X_train, "X_test": X_test}, [right, zeroed])], [
+        ("nan, inf or a huge value on the pixel constant in training", lambda i: lambda got: not
+         np.all(np.abs(got[1]) < 1e6), "its range high - low is 0: x / 0 is inf or nan, and "
+         "adding 1e-8 makes a small difference huge", f"divide a range of 0 by 1: {span}"),
+        ("the test images scaled by their own low and high", lambda i: (right[0], _min_max(
+            X_test, X_test)[1]), "the test images play unseen digits: scale them with the "
+         "training images' numbers", "low, high from X_train, used for both"),
         ("low and high of training and test images together", lambda i: _min_max(
-            X_train, X_test, fit=np.vstack([X_train, X_test])), "compute low and high before "
-         "looking at X_test", "low, high = X_train.min(axis=0), X_train.max(axis=0)"),
-        ("low and high of each image (axis=1)", lambda i: tuple(_min_max(X.T, X.T)[0].T for X in (
-            X_train, X_test)), "each pixel gets its own low and high over the training images",
+            X_train, X_test, np.vstack([X_train, X_test])), "compute low and high before "
+         "looking at X_test",
+         "low, high = X_train.min(axis=0), X_train.max(axis=0)"),
+        ("low and high of each image (axis=1)", lambda i: tuple(_min_max(X.T, X.T)[0].T for X in
+         (X_train, X_test)), "each pixel gets its own low and high over the training images",
          "reduce over the images, axis=0: one low and one high per pixel"),
-        ("X / high, without subtracting low", lambda i: tuple(X / X_train.max(0) for X in (
-            X_train, X_test)), "the smallest training value must become 0", "(X - low) / span"),
+        ("X / high, without subtracting low", lambda i: (X_train / X_train.max(0), X_test /
+         X_train.max(0)), "the smallest training value must become 0", "(X - low) / span"),
         ("z-scores", lambda i: slp.standardise(X_train, X_test), "that is the walkthrough's "
          "standardise: this scaling uses each pixel's low and high", "(X - low) / (high - low)"),
-    ]
-    _walk(student, "rescale", [("", {"X_train": X_train, "X_test": X_test}, [right, zeroed])],
-          mistakes, ("(x - low) / (high - low) per pixel, low and high from the training images",
-                     "span = np.where(high == low, 1.0, high - low); (X - low) / span for both"))
+    ], ("(x - low) / (high - low) per pixel, low and high from the training images",
+        f"{span}; (X - low) / span for both"))
     return "The constant pixel is 0 in training, and a test image's value there stays ordinary."
 
 
@@ -384,11 +365,8 @@ def softmax_t(student):
     cases = [(f"at temperature {T:g}", {"logits": logits[rows], "T": T},
               slp.softmax(logits[rows] / T)) for T, rows in [(1.0, [1, 2]), (1.0, slice(None)),
                                                              (0.5, slice(None)), (4.0, [0, 1])]]
-
-    def z(i):
-        return i["logits"] / i["T"]
-
-    mistakes = [
+    z = lambda i: i["logits"] / i["T"]
+    _walk(student, "softmax_t", cases, [
         ("nan or inf for large logits", lambda i: _naive_softmax(z(i)), "exp(1000) overflows: "
          "shift each row so that its largest entry is 0", "z = z - z.max(axis=1, keepdims=True)"),
         ("0 / 0 for a row far below the others", lambda i: _naive_softmax(z(i), z(i).max()),
@@ -400,16 +378,14 @@ def softmax_t(student):
          " should flatten the probabilities: divide by T", "softmax(logits / T)"),
         ("softmax(logits), the temperature left out", lambda i: slp.softmax(i["logits"]),
          "use the T you are given", "softmax(logits / T)"),
-    ]
-    _walk(student, "softmax_t", cases, mistakes, (
-        "p_j = exp(z_j / T) / sum_k exp(z_k / T), row by row", "z = logits / T; e = np.exp(z - "
+    ], ("p_j = exp(z_j / T) / sum_k exp(z_k / T), row by row", "z = logits / T; e = np.exp(z - "
         "z.max(axis=1, keepdims=True)); e / e.sum(axis=1, keepdims=True)"))
     return "Logits of +-1000 stay finite; T = 4 flattens the probabilities, T = 0.5 sharpens them."
 
 
-def _cross_entropy(logits, y):  # the script's loss of Z = logits @ I + 0
+def _cross_entropy(logits, y, scale=1.0):  # the script's loss of Z = logits @ I + 0
     C = logits.shape[1]
-    return slp.loss({"W": np.eye(C), "b": np.zeros(C)}, logits, slp.one_hot(y, C))
+    return scale * slp.loss({"W": np.eye(C), "b": np.zeros(C)}, logits, slp.one_hot(y, C))
 
 
 @_exercise(3, "cross-entropy from labels", SLP, "The loss: cross-entropy")
@@ -421,32 +397,26 @@ def cross_entropy(student):
     cases = [(f"for {label}", {"logits": z, "y": t}, _cross_entropy(z, t)) for label, z, t in [
         ("4 ordinary rows", logits[:4], y[:4]), ("7 rows of 10 classes", many, np.arange(7)),
         ("a true class of probability exp(-2000)", logits, y)]]
-
-    def p(i):
-        return slp.softmax(i["logits"])[np.arange(len(i["y"])), i["y"]]
-
-    mistakes = [
-        ("the sum over rows", lambda i: len(i["y"]) * _cross_entropy(**i), "the loss is a mean "
-         "over the images", "-(the sum of log p of the true classes) / N"),
-        ("the mean over all N x C entries", lambda i: _cross_entropy(**i) / i["logits"].shape[1],
-         "only each row's true class counts: average over N rows, not N * C entries",
+    p = lambda i: slp.softmax(i["logits"])[np.arange(len(i["y"])), i["y"]]
+    from_logits = "log p = (z - m) - log(sum(exp(z - m))), m each row's max"
+    value = _walk(student, "cross_entropy", cases, [
+        ("the sum over rows", lambda i: _cross_entropy(**i, scale=len(i["y"])), "the loss is a "
+         "mean over the images", "-(the sum of log p of the true classes) / N"),
+        ("the mean over all N x C entries", lambda i: _cross_entropy(**i, scale=1 / i["logits"]
+         .shape[1]), "only each row's true class counts: average over N rows, not N * C entries",
          "-log_P[np.arange(N), y].mean()"),
-        ("minus the loss", lambda i: -_cross_entropy(**i), "minus a log-probability: positive",
-         "-np.mean(log_P[np.arange(N), y])"),
-        ("a log10 loss", lambda i: _cross_entropy(**i) / math.log(10), "use the natural log",
-         "np.log, not np.log10"),
+        ("minus the loss", lambda i: _cross_entropy(**i, scale=-1), "minus a log-probability: "
+         "positive", "-np.mean(log_P[np.arange(N), y])"),
+        ("a log10 loss", lambda i: _cross_entropy(**i, scale=1 / math.log(10)),
+         "use the natural log", "np.log, not np.log10"),
         ("infinity", lambda i: -np.mean(np.log(p(i))), "np.log(softmax(...)) is log(0) = -inf "
-         "where a probability underflows: take log p from the logits",
-         "log p = (z - m) - log(sum(exp(z - m))), m each row's max"),
+         "where a probability underflows: take log p from the logits", from_logits),
         ("a clipped loss", lambda i: -np.mean(np.log(np.maximum(p(i), 1e-12))), "clipping P or "
-         "adding an epsilon changes the loss: take log p from the logits",
-         "log p = (z - m) - log(sum(exp(z - m))), m each row's max"),
+         "adding an epsilon changes the loss: take log p from the logits", from_logits),
         ("the mean over an N x N block", lambda i: -np.mean(np.log(slp.softmax(i["logits"]))[
             :, i["y"]]), "log_P[:, y] takes whole columns: pick one entry per row",
          "log_P[np.arange(N), y]"),
-    ]
-    value = _walk(student, "cross_entropy", cases, mistakes, (
-        "the mean over rows of -log p of the true class, log p from the logits",
+    ], ("the mean over rows of -log p of the true class, log p from the logits",
         "-np.mean(log_P[np.arange(N), y]), log_P = z - m - log(sum(exp(z - m)))"))
     return f"The mean over 5 rows is {value:.4f}: finite, although one true class has p = 0.0."
 
@@ -454,33 +424,29 @@ def cross_entropy(student):
 @_exercise(4, "the gradient from integer labels", SLP, "The gradient")
 def backward_labels(student):
     """student(params, cache, y, weight_decay) -> {'W', 'b'}, y integer labels (not one-hot)."""
-    cases = []
-    for n, weight_decay, seed in [(20, 0.1, 1), (7, 0.0, 2), (13, 0.3, 3)]:
-        X, y, Y = _images(n, start=10 * seed)
-        params = {k: v + 0.05 for k, v in slp.init_params(64, 10, seed=seed).items()}
-        cache = slp.forward(params, X)[1]
-        cases.append((f"on {n} images with weight_decay {weight_decay:g}", {
-            "params": params, "cache": cache, "y": y, "weight_decay": weight_decay},
-            slp.backward(params, cache, Y, weight_decay)))
 
     def reference(i, Y=None):
         Y = slp.one_hot(i["y"], 10) if Y is None else Y
         return slp.backward(i["params"], i["cache"], Y, i["weight_decay"])
 
-    mistakes = _grad_mistakes(reference, ["W"]) + [
+    cases = []
+    for n, wd, seed in [(20, 0.1, 1), (7, 0.0, 2), (13, 0.3, 3)]:
+        X, y, Y = _images(n, start=10 * seed)
+        params = {k: v + 0.05 for k, v in slp.init_params(64, 10, seed=seed).items()}
+        i = {"params": params, "cache": slp.forward(params, X)[1], "y": y, "weight_decay": wd}
+        cases.append((f"on {n} images with weight_decay {wd:g}", i, reference(i)))
+    _walk(student, "backward", cases, _grad_mistakes(reference, ["W"]) + [
         ("db with the weight-decay term", lambda i: {**reference(i), "b": reference(i)["b"] + i[
             "weight_decay"] * i["params"]["b"]}, "the penalty is on weights only",
          "db = dZ.sum(axis=0), without weight_decay * b"),
         ("P where P - Y belongs", lambda i: reference(i, Y=0), "the true class's entry of dZ is "
-         "p - 1", "dZ = P.copy(); dZ[np.arange(N), y] -= 1; dZ /= N")]
-    _walk(student, "backward", cases, mistakes, (
-        "dZ is P with 1 taken off at each row's true class, divided by N", "dZ = P.copy(); "
+         "p - 1", "dZ = P.copy(); dZ[np.arange(N), y] -= 1; dZ /= N"),
+    ], ("dZ is P with 1 taken off at each row's true class, divided by N", "dZ = P.copy(); "
         "dZ[np.arange(N), y] -= 1; dZ /= N; dW = X.T @ dZ + weight_decay * W; db = "
-        "dZ.sum(axis=0)"), rtol=1e-7, atol=1e-10)
-    _, inputs, right = cases[0]
-    numerical = numerical_gradient(lambda p: slp.loss(p, inputs["cache"]["X"], slp.one_hot(
-        inputs["y"], 10), inputs["weight_decay"]), inputs["params"])
-    worst = max(_relative_error(right[k], numerical[k]) for k in numerical)
+        "dZ.sum(axis=0)"), **GRAD)
+    _, i, right = cases[0]
+    worst = _agreement(lambda p: slp.loss(p, i["cache"]["X"], slp.one_hot(i["y"], 10),
+                                          i["weight_decay"]), i["params"], right)
     return f"dW and db are right on 7 to 20 images (finite differences agree to {worst:.0e})."
 
 
@@ -527,20 +493,19 @@ def momentum_descent(student):
     cases = []
     for n, epochs, lr, beta, seed in [(200, 5, 0.1, 0.9, 42), (150, 4, 0.3, 0.5, 7)]:
         X, y, Y = _images(n)
-        inputs = {"X_train": X, "y_train": y, "epochs": epochs, "lr": lr, "beta": beta,
-                  "seed": seed}
+        inputs = dict(X_train=X, y_train=y, epochs=epochs, lr=lr, beta=beta, seed=seed)
         cases.append((f"for epochs={epochs}, lr={lr}, beta={beta}, seed={seed}", inputs,
                       _momentum(**inputs)))
-
-    def like(**changes):
-        return lambda i: _momentum(**{**i, **changes})
-
-    def loss(params, i):
-        return slp.loss(params, i["X_train"], slp.one_hot(i["y_train"], 10))
-
-    mistakes = [
-        ("a loss that went up", like(sign=-1), "going uphill: step against the velocity",
-         "params = params - lr * velocity"),
+    like = lambda **changes: lambda i: _momentum(**{**i, **changes})
+    loss = lambda params, i: slp.loss(params, i["X_train"], slp.one_hot(i["y_train"], 10))
+    usual = {"lr": 0.1, "beta": 0.9, "seed": 42}  # settings hard-coded: each subset of these
+    hard_coded = [(f"what hard-coded {' and '.join(f'{k}={usual[k]}' for k in keys)} give"
+                   f"{'s' * (len(keys) == 1)}", like(**{k: usual[k] for k in keys}),
+                   f"use the {' and '.join(keys)} you are given, not the usual value"
+                   f"{'s' * (len(keys) > 1)}", "params - lr * velocity, velocity = beta * velocity"
+                   " + grad, slp.init_params(F, 10, seed=seed)")
+                  for r in (1, 2, 3) for keys in itertools.combinations(usual, r)]
+    _walk(student, "momentum_descent", cases, [
         ("the starting parameters", like(epochs=0), "each update must be kept: assign its "
          "result back", "params = {k: params[k] - lr * velocity[k] for k in params}"),
         ("plain gradient descent", like(carry=0), "the velocity must carry over from one epoch "
@@ -550,13 +515,11 @@ def momentum_descent(student):
         *[(f"what {e:+d} update gives", lambda i, e=e: _momentum(**{**i, "epochs": i["epochs"] + (
             e)}), "epochs=E means exactly E updates", "for epoch in range(epochs)")
           for e in (-1, 1)],
-        *_ignored(_momentum, {"lr": 0.1, "beta": 0.9, "seed": 42}, "params - lr * velocity, "
-                  "velocity = beta * velocity + grad, slp.init_params(F, 10, seed=seed)"),
+        *hard_coded,
         ("a training loss higher than at the start", lambda i: lambda got: loss(got, i) > loss(
-            slp.init_params(64, 10, seed=i["seed"]), i), "going uphill: a step must go "
-         "against the gradient", "v = beta * v + grad; params = params - lr * v")]
-    _walk(student, "momentum_descent", cases, mistakes, (
-        "v = beta * v + gradient, then params - lr * v, epochs times", "velocity = {k: beta * "
+            slp.init_params(64, 10, seed=i["seed"]), i), "going uphill: step against the "
+         "velocity, which follows the gradient", "v = beta * v + grad; params = params - lr * v"),
+    ], ("v = beta * v + gradient, then params - lr * v, epochs times", "velocity = {k: beta * "
         "velocity[k] + grads[k]}; params = {k: params[k] - lr * velocity[k]}, from zero velocity"))
     _, inputs, right = cases[0]
     start = slp.init_params(64, 10, seed=42)
@@ -571,13 +534,12 @@ def bias_only_loss(answer):
     truth = slp.loss({"W": np.zeros((64, 10)), "b": np.eye(10)[0] * 5}, X_train,
                      slp.one_hot(y_train, 10))
     other = math.log(math.exp(5) + 9)  # the loss of an image that is not a 0
+    mean = "mean over images: log(e^5 + 9) - 5 * (share of 0s)"
     _number(answer, "the mean training loss of that model", truth, [
         (math.log(10), "ln 10 is the loss when all ten logits are equal; here digit 0's is 5",
          "every image: loss = log(e^5 + 9) - z_true, z_true = 5 for a 0, else 0"),
-        (other, "that is the loss of an image that is not a 0: the 0s lose less",
-         "mean over images: log(e^5 + 9) - 5 * (share of 0s)"),
-        (other - 5, "that is only the 0s' loss; most images are not 0s",
-         "mean over images: log(e^5 + 9) - 5 * (share of 0s)")],
+        (other, "that is the loss of an image that is not a 0: the 0s lose less", mean),
+        (other - 5, "that is only the 0s' loss; most images are not 0s", mean)],
         ("every image gets the same probabilities: what does a 0 lose, and any other digit?",
          f"log(e^5 + 9) - 5 * {np.mean(y_train == 0):.4f}"))
     return f"{truth:.4f}, twice ln 10: confident and unrelated to the image costs a lot."
@@ -596,29 +558,25 @@ def _mlp_case(n, hidden, seed):
 @_exercise(8, "backward without the mask", MLP, "The same, exact: the index algebra")
 def mlp_backward(student):
     """student(params, cache, Y, weight_decay), cache without 'mask' -> the four gradients."""
+    masked = lambda mask: lambda i: mlp.backward(  # the script's backward with another mask
+        i["params"], {**i["cache"], "mask": mask(i["cache"])}, i["Y"], i["weight_decay"])
     cases = []
     for n, hidden, weight_decay, seed in [(30, 16, 0.1, 1), (12, 8, 0.0, 2)]:
         X, Y, params = _mlp_case(n, hidden, seed)
-        cache = mlp.forward(params, X)[1]
-        cases.append((f"on {n} images, {hidden} hidden units, weight_decay {weight_decay:g}", {
-            "params": params, "cache": {k: v for k, v in cache.items() if k != "mask"}, "Y": Y,
-            "weight_decay": weight_decay}, mlp.backward(params, cache, Y, weight_decay)))
-
-    def masked(mask):  # the script's backward with another mask
-        return lambda i: mlp.backward(i["params"], {**i["cache"], "mask": mask(i["cache"])},
-                                      i["Y"], i["weight_decay"])
-
-    mistakes = [
+        cache = {k: v for k, v in mlp.forward(params, X)[1].items() if k != "mask"}
+        inputs = {"params": params, "cache": cache, "Y": Y, "weight_decay": weight_decay}
+        cases.append((f"on {n} images, {hidden} hidden units, weight_decay {weight_decay:g}",
+                      inputs, masked(lambda c: c["A1"] > 0)(inputs)))
+    _walk(student, "backward", cases, [
         ("the gradient through every unit: your mask is all True", masked(
             lambda c: np.ones_like(c["A1"])), "A1 = max(0, Z1) is never negative, so A1 >= 0 "
          "holds everywhere: the mask must be False where the unit was off", "mask = A1 > 0"),
         ("dA1 times A1", masked(lambda c: c["A1"]), "the ReLU's slope is 1 where the unit is "
          "on, whatever its value", "dZ1 = dA1 * (A1 > 0)"),
-        *_grad_mistakes(masked(lambda c: c["A1"] > 0), ["W1", "W2"])]
-    _walk(student, "backward", cases, mistakes, (
-        "work back from dZ2 = (P - Y) / N; the ReLU passes dA1 where the unit was on",
+        *_grad_mistakes(masked(lambda c: c["A1"] > 0), ["W1", "W2"]),
+    ], ("work back from dZ2 = (P - Y) / N; the ReLU passes dA1 where the unit was on",
         "dW2 = A1.T @ dZ2 + wd * W2; dA1 = dZ2 @ W2.T; dZ1 = dA1 * (A1 > 0); dW1 = X.T @ dZ1 "
-        "+ wd * W1; biases: sum the rows"), rtol=1e-7, atol=1e-10)
+        "+ wd * W1; biases: sum the rows"), **GRAD)
     return "All four gradients are right, with and without weight decay, from A1 alone."
 
 
@@ -635,6 +593,7 @@ def _leaky(params, X, Y, alpha, slope=None):
 def leaky_layer(forward_leaky, backward_leaky):
     """forward_leaky(params, X, alpha) -> (P, cache); backward_leaky(params, cache, Y, alpha)."""
     X, Y, params = _mlp_case(30, 16, 1)
+    Z1, alphas = X @ params["W1"] + params["b1"], (0.01, 0.2)
 
     def P_of(params, X, alpha):
         result = forward_leaky(params, X, alpha)
@@ -643,25 +602,21 @@ def leaky_layer(forward_leaky, backward_leaky):
                         "backward_leaky needs, as mlp.forward does")
         return result[0]
 
-    Z1 = X @ params["W1"] + params["b1"]
     _walk(P_of, "forward_leaky", [(f"with alpha {a:g}", {"params": params, "X": X, "alpha": a},
-                                   _leaky(params, X, Y, a)[0]) for a in (0.01, 0.2)], [
+                                   _leaky(params, X, Y, a)[0]) for a in alphas], [
         ("the ReLU network's P", lambda i: mlp.forward(params, X)[0], "a leaky unit passes "
          "alpha * z where z <= 0, not 0", "np.where(Z1 > 0, Z1, alpha * Z1)"),
         ("P for alpha 0.01", lambda i: _leaky(params, X, Y, 0.01)[0], "use the alpha you are "
          "given", "alpha * Z1, with the argument alpha"),
         ("alpha on the wrong side", lambda i: mlp.softmax(np.where(Z1 > 0, i["alpha"] * Z1, Z1)
                                                           @ params["W2"] + params["b2"]),
-         "the slope alpha is for z <= 0", "np.where(Z1 > 0, Z1, alpha * Z1)")],
-        ("A1 = Z1 where Z1 > 0, alpha * Z1 elsewhere",
-         "P = mlp.softmax(np.where(Z1 > 0, Z1, alpha * Z1) @ W2 + b2)"))
+         "the slope alpha is for z <= 0", "np.where(Z1 > 0, Z1, alpha * Z1)"),
+    ], ("A1 = Z1 where Z1 > 0, alpha * Z1 elsewhere",
+        "P = mlp.softmax(np.where(Z1 > 0, Z1, alpha * Z1) @ W2 + b2)"))
     cases = [(f"with alpha {a:g}", {"params": params, "cache": forward_leaky(
         copy.deepcopy(params), X.copy(), a)[1], "Y": Y, "alpha": a}, _leaky(params, X, Y, a)[1])
-        for a in (0.01, 0.2)]
-
-    def slope(f):  # the gradient with the slope f(Z1, alpha)
-        return lambda i: _leaky(params, X, Y, i["alpha"], f)[1]
-
+        for a in alphas]
+    slope = lambda f: lambda i: _leaky(params, X, Y, i["alpha"], f)[1]  # the slope f(Z1, alpha)
     _walk(backward_leaky, "backward_leaky", cases, [
         ("the ReLU's gradient: slope 0 where the unit is off", slope(lambda Z, a: 1.0 * (Z > 0)),
          "a leaky unit passes gradient where it is off too", "slope = np.where(Z1 > 0, 1, alpha)"),
@@ -670,12 +625,11 @@ def leaky_layer(forward_leaky, backward_leaky):
         ("slope alpha everywhere", slope(lambda Z, a: np.full_like(Z, a)), "the slope is 1 "
          "where the unit is on", "np.where(Z1 > 0, 1, alpha)"),
         ("what alpha = 0.01 gives", slope(lambda Z, a: np.where(Z > 0, 1, 0.01)), "use the alpha"
-         " you are given", "np.where(Z1 > 0, 1, alpha), the argument alpha")], (
-        "as the ReLU network's backward, with the leaky slope in place of the mask",
-        "dZ1 = (dZ2 @ W2.T) * np.where(Z1 > 0, 1, alpha)"), rtol=1e-7, atol=1e-10)
-    numerical = numerical_gradient(lambda p: -np.sum(Y * np.log(_leaky(p, X, Y, 0.2)[0])) / len(
-        X), params)
-    worst = max(_relative_error(cases[-1][2][k], numerical[k]) for k in numerical)
+         " you are given", "np.where(Z1 > 0, 1, alpha), the argument alpha"),
+    ], ("as the ReLU network's backward, with the leaky slope in place of the mask",
+        "dZ1 = (dZ2 @ W2.T) * np.where(Z1 > 0, 1, alpha)"), **GRAD)
+    worst = _agreement(lambda p: -np.sum(Y * np.log(_leaky(p, X, Y, 0.2)[0])) / len(X), params,
+                       cases[-1][2])
     return f"P and the gradients are right for alpha 0.01 and 0.2 (finite differences {worst:.0e})."
 
 
@@ -698,6 +652,7 @@ def _sgd(params, X, Y, lr, batch_size, rng, weight_decay, sign=1, summed=False,
 @_exercise(10, "mini-batch SGD with weight decay", STEPS, "Mini-batches: how much data per step?")
 def sgd_epoch(student):
     """student(params, X, Y, lr, batch_size, rng, weight_decay) -> params after one epoch."""
+    like = lambda **flags: lambda i: _sgd(**copy.deepcopy(i), **flags)
     cases = []
     for n, batch_size, lr, weight_decay, seed in [(120, 20, 0.5, 0.0, 0), (130, 32, 0.3, 0.01, 1)]:
         X, _, Y = _images(n)
@@ -705,10 +660,7 @@ def sgd_epoch(student):
                   "batch_size": batch_size, "rng": np.random.default_rng(seed),
                   "weight_decay": weight_decay}
         cases.append((f"for N={n}, batch_size={batch_size}, lr={lr}, weight_decay="
-                      f"{weight_decay:g}", inputs, _sgd(**copy.deepcopy(inputs))))
-
-    def like(**flags):
-        return lambda i: _sgd(**copy.deepcopy(i), **flags)
+                      f"{weight_decay:g}", inputs, like()(inputs)))
 
     def not_each_once(i):  # at a tiny lr, an epoch that uses each image once moves like 6 steps
         X, Y, params, lr = i["X"][:120], i["Y"][:120], i["params"], 1e-6
@@ -734,8 +686,8 @@ def sgd_epoch(student):
         ("no weight decay", like(weight_decay=0.0), "pass weight_decay to mlp.backward",
          "mlp.backward(params, cache, Y[rows], weight_decay)"),
         ("some images used twice or not at all", not_each_once, "sample without replacement: "
-         "each image once per epoch", "rng.permutation(N), not rng.integers or rng.choice")], (
-        "slice one permutation into consecutive batches; one step per batch", "order = rng."
+         "each image once per epoch", "rng.permutation(N), not rng.integers or rng.choice"),
+    ], ("slice one permutation into consecutive batches; one step per batch", "order = rng."
         "permutation(N); for start in range(0, N, B): rows = order[start:start + B]; step on "
         "X[rows] and Y[rows], the same rows"))
     return "Every update matches the reference epoch, with and without weight decay."
@@ -824,8 +776,8 @@ def paired_counts(student):
          "counts the images A gets right and B wrong", "np.sum((pred_a == y) & (pred_b != y))"),
         ("counts of disagreements", lambda i: lambda got: got[0] + got[1] == np.sum(
             i["pred_a"] != i["pred_b"]), "images where both are wrong, differently, favour "
-         "neither model", "(pred_a == y) & (pred_b != y)")], (
-        "count the images only one model gets right; if the models were equally good, each is "
+         "neither model", "(pred_a == y) & (pred_b != y)"),
+    ], ("count the images only one model gets right; if the models were equally good, each is "
         "a fair coin", "p = min(1, 2 * sum(comb(n, k) for k <= min(b, c)) / 2 ** n), n = b + c"))
     return (f"Right on all four examples; e.g. {counts[0]} image against {counts[1]} gives "
             f"p = {counts[2]:.3g}: no evidence either way.")
@@ -856,7 +808,7 @@ def choose_settings(student):
         cases.append((f"for rates {rates} and decays {decays}", inputs, [
             (float(lr), float(wd)) for (lr, wd), (right, _) in counts.items() if right == best]))
 
-    def best_by(key, pick=max):
+    def best_by(key, pick=max):  # a test: the student's pair is one of the best by key
         def answer(i):
             counts = _val_counts(**i)
             top = pick(key(c) for c in counts.values())
