@@ -35,7 +35,7 @@ MNIST_FILE = ROOT / "data" / "mnist_2500.npz"
 
 UNSURE_BELOW = 0.7  # a top probability under this is reported as 'unsure'
 WORK_SIDE = (96, 256)  # the image is scaled so its long side is in this range: caps the work
-MIN_SIDE = 8  # fewer pixels than this on a side cannot hold a readable digit
+MIN_SIDE = 16  # fewer pixels than this on a side cannot hold a readable digit
 MAX_PIXELS = 100_000_000  # larger files are refused before they are decoded (memory)
 PEN = 0.11  # the pen's width as a fraction of the digit's height, after normalising (see lab)
 WIDEST = 1.7  # width / height of the upright digit; MNIST's widest of 2,500 is 1.64
@@ -88,7 +88,7 @@ def load_image(path):
                          "image again") from None
     if min(image.size) < MIN_SIDE:
         raise DigitError(f"only {image.width} x {image.height} pixels, too small to hold a "
-                         f"digit; use an image at least {MIN_SIDE * 4} pixels on a side")
+                         f"digit; use an image at least {MIN_SIDE} pixels on a side")
     rgba = np.asarray(image.convert("RGBA"), dtype=float) / 255  # (H, W, 4)
     grey = rgba[:, :, :3] @ [0.299, 0.587, 0.114]  # (H, W) brightness, as Pillow's 'L'
     alpha = rgba[:, :, 3]

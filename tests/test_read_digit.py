@@ -163,6 +163,11 @@ def test_files_that_are_not_images_each_get_their_own_message(tmp_path, monkeypa
     assert message(cut).startswith("the image data is damaged or incomplete")
     tiny = write(tmp_path, "tiny.png", drawn_digits.png_bytes(np.ones((5, 5))))
     assert message(tiny).startswith("only 5 x 5 pixels")
+    small = write(tmp_path, "small.png", drawn_digits.png_bytes(drawn_digits.draw(7, size=10)))
+    side = read_digit.MIN_SIDE  # the rule and the message agree: a 10 x 10 image is too small
+    assert message(small).endswith(f"use an image at least {side} pixels on a side") and side > 10
+    read_digit.features_from_file(write(tmp_path, "16.png", drawn_digits.png_bytes(
+        drawn_digits.draw(7, pen=2, size=side))))  # no error at exactly MIN_SIDE
 
     def refuse(*args, **kwargs):  # as root (CI), chmod 000 cannot stop a read: simulate it
         raise PermissionError(13, "Permission denied")
