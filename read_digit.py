@@ -14,6 +14,8 @@ labs/own_handwriting.ipynb shows them one at a time on one image.
 The model (models/read_digit.npz) is np_mlp_digits.train, unchanged, on the digits' training
 split plus 1,500 real MNIST digits (data/mnist_2500.npz): 13 writers are too few to learn
 digits in general. The last 100 MNIST digits of each kind are held out from all training.
+The network gives ten probabilities for anything, a smudge or a letter, so the file also keeps
+the training images: an image farther from all of them than most real digits are is 'unsure'.
 """
 
 import argparse
@@ -35,11 +37,12 @@ MNIST_FILE = ROOT / "data" / "mnist_2500.npz"
 
 UNSURE_BELOW = 0.7  # a top probability under this is reported as 'unsure'
 WORK_SIDE = (96, 256)  # the image is scaled so its long side is in this range: caps the work
-MIN_SIDE = 8  # fewer pixels than this on a side cannot hold a readable digit
+MIN_SIDE = 16  # fewer pixels than this on a side cannot hold a readable digit
 MAX_PIXELS = 100_000_000  # larger files are refused before they are decoded (memory)
 PEN = 0.11  # the pen's width as a fraction of the digit's height, after normalising (see lab)
 WIDEST = 1.7  # width / height of the upright digit; MNIST's widest of 2,500 is 1.64
 MOST_MARKS = 2  # separate large marks; no MNIST digit has more than 2 (a 5's flag, a 7's bar)
+NOVEL_PERCENTILE = 98  # the novelty bar: 98 % of MNIST training digits have a neighbour closer
 
 
 # ----------------------------------------------------------------------------
@@ -88,7 +91,7 @@ def load_image(path):
                          "image again") from None
     if min(image.size) < MIN_SIDE:
         raise DigitError(f"only {image.width} x {image.height} pixels, too small to hold a "
-                         f"digit; use an image at least {MIN_SIDE * 4} pixels on a side")
+                         f"digit; use an image at least {MIN_SIDE} pixels on a side")
     rgba = np.asarray(image.convert("RGBA"), dtype=float) / 255  # (H, W, 4)
     grey = rgba[:, :, :3] @ [0.299, 0.587, 0.114]  # (H, W) brightness, as Pillow's 'L'
     alpha = rgba[:, :, 3]
@@ -286,6 +289,24 @@ def features_from_file(path):
     return found["features"], notes + [oddity(found)] * bool(oddity(found))
 
 
+def distances(features, examples):
+    """(M, 64) and (N, 64) features -> (M, N) Euclidean distances between them, in inked
+    pixels per block. Exact: every term is a whole number, far below float64's 2**53."""
+    A, B = np.atleast_2d(features).astype(float), examples.astype(float)
+    squared = (A ** 2).sum(axis=1)[:, None] + (B ** 2).sum(axis=1) - 2 * A @ B.T  # (M, N)
+    return np.sqrt(np.maximum(squared, 0))
+
+
+def novelty(features, examples, novel_above):
+    """Why the features are unlike every image the network was trained on ('' if they are
+    not): it only learnt digits, so far from all of them its probabilities are guesses."""
+    nearest = distances(features, examples).min()
+    if nearest <= novel_above:
+        return ""
+    return (f"the nearest training image is {nearest:.1f} away; {NOVEL_PERCENTILE} % of real "
+            f"digits have one within {novel_above:.1f}: not one digit?")
+
+
 # ----------------------------------------------------------------------------
 # The model: np_mlp_digits' network with the pixels' mean and std, in one .npz file
 
@@ -296,15 +317,15 @@ def model_path(path):
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
-def save_model(path, params, mean, std):
-    """Write weights and the features' mean and std; an existing file is replaced only once
-    the new one is complete (write a temporary file, then rename), so a failed save never
-    leaves a broken model behind."""
+def save_model(path, params, mean, std, **novelty_arrays):
+    """Write weights, the features' mean and std (and the training examples and novelty bar,
+    if given); an existing file is replaced only once the new one is complete (write a
+    temporary file, then rename), so a failed save never leaves a broken model behind."""
     path = model_path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, mean=mean, std=std, **params)
+            np.savez(file, mean=mean, std=std, **params, **novelty_arrays)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # as an ordinary new file (mkstemp's is private)
@@ -318,9 +339,15 @@ def save_model(path, params, mean, std):
 def load_model(path=MODEL_FILE):
     """(params, mean, std) from a file written by save_model (plain arrays, no pickles)."""
     with np.load(model_path(path), allow_pickle=False) as saved:
-        arrays = {name: saved[name] for name in saved.files}
-    mean, std = arrays.pop("mean"), arrays.pop("std")
-    return arrays, mean, std
+        params = {name: saved[name] for name in ("W1", "b1", "W2", "b2")}
+        return params, saved["mean"], saved["std"]
+
+
+def load_novelty(path=MODEL_FILE):
+    """(examples (N, 64) uint8, novel_above) from the model file: the images the network was
+    trained on, and the distance beyond which an image is unlike all of them."""
+    with np.load(model_path(path), allow_pickle=False) as saved:
+        return saved["examples"], float(saved["novel_above"])
 
 
 def probabilities(model, features):
@@ -362,12 +389,8 @@ def load_mnist():
     return features, labels, images
 
 
-def make_model(mnist_features, mnist_labels, *, epochs=1000, hidden=64, verbose=False):
-    """np_mlp_digits.train on the digits' training split plus MNIST's training part.
-
-    Returns (params, mean, std): mean and std are the combined training features', as
-    standardise computes them, stored with the weights since a new image needs them too.
-    """
+def training_set(mnist_features, mnist_labels):
+    """(X (2937, 64), y (2937,)): the digits' training split, then MNIST's training part."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -376,23 +399,44 @@ def make_model(mnist_features, mnist_labels, *, epochs=1000, hidden=64, verbose=
         pixels, labels, test_size=0.2, stratify=labels, random_state=42)  # load_data's split
     held_out = mnist_split(mnist_labels)
     X = np.vstack([digits_train, mnist_features[~held_out]])  # (1437 + 1500, 64)
-    y = np.concatenate([digits_labels, mnist_labels[~held_out]])
+    return X, np.concatenate([digits_labels, mnist_labels[~held_out]])
+
+
+def make_model(mnist_features, mnist_labels, *, epochs=1000, hidden=64, verbose=False):
+    """np_mlp_digits.train on the digits' training split plus MNIST's training part.
+
+    Returns (params, mean, std): mean and std are the combined training features', as
+    standardise computes them, stored with the weights since a new image needs them too.
+    """
+    X, y = training_set(mnist_features, mnist_labels)
     mean = X.mean(axis=0)
     std = np.where(X.std(axis=0) == 0, 1.0, X.std(axis=0))  # as standardise does
     params, _ = train((X - mean) / std, y, epochs=epochs, hidden=hidden, verbose=verbose)
     return params, mean, std
 
 
+def make_novelty(mnist_features, mnist_labels, percentile=NOVEL_PERCENTILE):
+    """(examples, novel_above): the training images as uint8, and the distance within which
+    percentile % of the MNIST training digits have another training image. Chosen without
+    the held-out digits, so they can measure how many real digits it calls unsure."""
+    examples, _ = training_set(mnist_features, mnist_labels)
+    mnist = mnist_features[~mnist_split(mnist_labels)]  # (1500, 64), also in examples
+    nearest_other = np.sort(distances(mnist, examples), axis=1)[:, 1]  # [:, 0] is itself
+    return examples.astype(np.uint8), np.percentile(nearest_other, percentile)
+
+
 # ----------------------------------------------------------------------------
 # Command line
 
 
-def read_one(path, model):
+def read_one(path, model, examples, novel_above):
     """The line read_digit.py prints for one image, and whether it could be read."""
     try:
         features, notes = features_from_file(path)
     except DigitError as error:
         return f"{path}: error: {error}", False, []
+    unlike = novelty(features, examples, novel_above)  # '' for an image like the digits
+    notes += [unlike] if unlike else []
     odd = any(note.endswith("?") for note in notes)
     return f"{path}: {verdict(probabilities(model, features), odd=odd)}", True, notes
 
@@ -406,15 +450,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.make_model:
         features, labels, _ = load_mnist()
-        path = save_model(MODEL_FILE, *make_model(features, labels, verbose=True))
+        examples, novel_above = make_novelty(features, labels)
+        path = save_model(MODEL_FILE, *make_model(features, labels, verbose=True),
+                          examples=examples, novel_above=novel_above)
         print(f"wrote {path.relative_to(ROOT)}")
         return 0
     if not args.images:
         parser.error("give the path of at least one image, e.g. my_digit.png")
-    model = load_model(MODEL_FILE)
+    model, novelty_arrays = load_model(MODEL_FILE), load_novelty(MODEL_FILE)
     failed = False
     for path in args.images:
-        line, ok, notes = read_one(path, model)
+        line, ok, notes = read_one(path, model, *novelty_arrays)
         print(line, flush=True)
         for note in notes:
             print(f"{path}: note: {note}", file=sys.stderr)

@@ -25,6 +25,7 @@ CELL = 20  # one of the 8 x 8 cells, in screen pixels
 def drawing_pad(model=None, pen=14):
     """The widget: a canvas, a pen-width slider, a clear button, the cells and the reading."""
     model = model or read_digit.load_model()
+    unlike = read_digit.load_novelty()  # training examples and bar: 'unsure' of a non-digit
     canvas = Canvas(width=SIDE, height=SIDE, sync_image_data=True,
                     layout=widgets.Layout(border="2px solid #888"))
     cells = Canvas(width=8 * CELL, height=8 * CELL, layout=widgets.Layout(border="1px solid #888"))
@@ -74,7 +75,8 @@ def drawing_pad(model=None, pen=14):
             return
         draw_cells(found["features"])
         p = read_digit.probabilities(model, found["features"])
-        said = read_digit.verdict(p, odd=bool(read_digit.oddity(found)))
+        odd = read_digit.oddity(found) or read_digit.novelty(found["features"], *unlike)
+        said = read_digit.verdict(p, odd=bool(odd))
         bars = "".join(
             f"<div style='font:14px monospace'>{d} <span style='display:inline-block;"
             f"width:{int(150 * p[d])}px;height:12px;background:"

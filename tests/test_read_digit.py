@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import ROOT
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 import read_digit
 
@@ -21,16 +21,27 @@ import drawn_digits  # noqa: E402
 LINE = r"(?P<digit>\d) \((?P<p>[01]\.\d\d)\)|unsure \(\d [01]\.\d\d, \d [01]\.\d\d\)"
 
 
+NOVELTY = read_digit.load_novelty()  # (training examples, bar) from the shipped model
+
+
 @pytest.fixture(scope="module")
 def model():
     return read_digit.load_model()
 
 
+@pytest.fixture(scope="module")
+def mnist():
+    features, labels, _ = read_digit.load_mnist()  # about 2 s: shared by the tests using it
+    return features, labels
+
+
 def read(model, grey, alpha=None):
-    """What the reader says of an image held as grey levels."""
+    """What the reader says of an image held as grey levels, with both of read_digit.py's
+    checks: odd marks and novelty (unlike every training image)."""
     found = read_digit.steps(grey, alpha)
     p = read_digit.probabilities(model, found["features"])
-    return read_digit.verdict(p, odd=bool(read_digit.oddity(found)))
+    odd = read_digit.oddity(found) or read_digit.novelty(found["features"], *NOVELTY)
+    return read_digit.verdict(p, odd=bool(odd))
 
 
 def write(folder, name, data):
@@ -138,6 +149,115 @@ def test_two_digits_side_by_side_and_a_scribble_are_unsure(model):
 
 
 # ----------------------------------------------------------------------------
+# Unlike anything the network learnt: unsure, not a confident guess
+
+
+def canvas(width=200, height=200):
+    image = Image.new("L", (width, height), 255)
+    return image, ImageDraw.Draw(image)
+
+
+def typed(text, scale=10):
+    """text in Pillow's default font (any Pillow version), black on white, scaled up."""
+    font = ImageFont.load_default()
+    left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text,
+                                                                                font=font)
+    image, pen = canvas(right - left + 8, bottom - top + 8)
+    pen.text((4 - left, 4 - top), text, fill=0, font=font)
+    big = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+    return np.asarray(big, float) / 255
+
+
+def loop_scribble(seed):
+    image, pen = canvas()
+    pen.line([tuple(xy) for xy in np.random.default_rng(seed).integers(30, 170, (12, 2))],
+             width=8, joint="curve")
+    return np.asarray(image, float) / 255
+
+
+def side_by_side(left, right, gap):
+    """Two drawn digits, their ink gap pixels apart (negative: overlapping, so touching)."""
+    a, b = drawn_digits.draw(left), drawn_digits.draw(right)
+    a = a[:, :np.flatnonzero((a < 0.5).any(axis=0))[-1] + 1]  # cut at the ink
+    b = b[:, np.flatnonzero((b < 0.5).any(axis=0))[0]:]
+    both = np.ones((200, 20 + a.shape[1] + gap + b.shape[1] + 20))
+    both[:, 20:20 + a.shape[1]] = a
+    both[:, -20 - b.shape[1]:-20] = np.minimum(both[:, -20 - b.shape[1]:-20], b)
+    return both
+
+
+UNLIKE = {
+    "noise": lambda: np.random.default_rng(0).random((200, 200)),
+    "a looping scribble": lambda: loop_scribble(0),
+    "another scribble": lambda: loop_scribble(3),
+    "typed X": lambda: typed("X"),
+    "typed %": lambda: typed("%"),
+    "typed @": lambda: typed("@"),
+    "17, touching": lambda: side_by_side(1, 7, -4),
+    "17, 4 px apart": lambda: side_by_side(1, 7, 4),
+}
+
+
+@pytest.mark.parametrize("name", UNLIKE)
+def test_an_image_unlike_every_training_image_is_unsure(model, name):
+    grey = UNLIKE[name]()
+    assert read(model, grey).startswith("unsure (")
+    # The novelty check is what says so: without it (the planted bug), the network alone
+    # answers; for most of these it is confident, as the reviewer found (next test).
+    assert read_digit.novelty(read_digit.features_from_grey(grey), *NOVELTY)
+
+
+def test_without_the_novelty_check_most_of_them_get_a_confident_digit(model):
+    confident = [name for name, make in UNLIKE.items()
+                 if read_digit.probabilities(model, read_digit.features_from_grey(make())).max()
+                 >= read_digit.UNSURE_BELOW]
+    assert len(confident) >= 6, confident
+
+
+@pytest.mark.xfail(strict=True, reason="known limit: after the recipe these are as near a "
+                   "training image as many real digits are (the disk's inside is taken for "
+                   "dark paper, leaving a ring: a 0)")
+@pytest.mark.parametrize("name", ["filled disk", "1 above 1"])
+def test_known_limit_shapes_that_become_digit_like_are_not_caught(model, name):
+    if name == "filled disk":
+        image, pen = canvas()
+        pen.ellipse([40, 40, 160, 160], fill=0)
+        grey = np.asarray(image, float) / 255
+    else:
+        one = drawn_digits.draw(1)[10:190]
+        grey = np.vstack([one, one])
+    assert read(model, grey).startswith("unsure (")
+
+
+def test_the_novelty_check_leaves_real_and_drawn_digits_alone(model, mnist):
+    # Issue 20's targets, with the check in place: >= 90 % of the 1,000 held-out MNIST digits
+    # read right and not called unlike; the bar was chosen without them (98 % of MNIST
+    # *training* digits are within it), so it may call at most 2 % of them unlike (16 now).
+    features, labels = mnist
+    test = read_digit.mnist_split(labels)
+    unlike = np.array([bool(read_digit.novelty(f, *NOVELTY)) for f in features[test]])
+    right = read_digit.probabilities(model, features[test]).argmax(axis=1) == labels[test]
+    assert unlike.sum() <= 20 and np.sum(right & ~unlike) >= 900
+    for digit in range(10):  # every pen width read as its digit; every photo flaw too
+        for pen in range(4, 21, 2):
+            assert read(model, drawn_digits.draw(digit, pen=pen)).startswith(f"{digit} (")
+        clean = drawn_digits.draw(digit, pen=12)
+        for flaw in drawn_digits.FLAWS.values():
+            assert not read_digit.novelty(read_digit.features_from_grey(flaw(clean)), *NOVELTY)
+
+
+def test_the_novelty_bar_is_chosen_on_training_digits_only(mnist):
+    # Recomputed by brute force, one digit at a time. The bug a student would make, taking a
+    # digit's nearest training image to be itself ([0], distance 0), gives a bar of 0.
+    features, labels = mnist
+    examples, bar = NOVELTY
+    assert np.array_equal(examples, read_digit.training_set(features, labels)[0])
+    mnist_train = features[~read_digit.mnist_split(labels)]  # (1500, 64)
+    nearest = [np.sort(np.sqrt(((examples - f) ** 2).sum(axis=1)))[1] for f in mnist_train]
+    assert bar == pytest.approx(np.percentile(nearest, read_digit.NOVEL_PERCENTILE), abs=1e-9)
+
+
+# ----------------------------------------------------------------------------
 # Bad input: a message that names the problem and what to do
 
 
@@ -163,6 +283,11 @@ def test_files_that_are_not_images_each_get_their_own_message(tmp_path, monkeypa
     assert message(cut).startswith("the image data is damaged or incomplete")
     tiny = write(tmp_path, "tiny.png", drawn_digits.png_bytes(np.ones((5, 5))))
     assert message(tiny).startswith("only 5 x 5 pixels")
+    small = write(tmp_path, "small.png", drawn_digits.png_bytes(drawn_digits.draw(7, size=10)))
+    side = read_digit.MIN_SIDE  # the rule and the message agree: a 10 x 10 image is too small
+    assert message(small).endswith(f"use an image at least {side} pixels on a side") and side > 10
+    read_digit.features_from_file(write(tmp_path, "16.png", drawn_digits.png_bytes(
+        drawn_digits.draw(7, pen=2, size=side))))  # no error at exactly MIN_SIDE
 
     def refuse(*args, **kwargs):  # as root (CI), chmod 000 cannot stop a read: simulate it
         raise PermissionError(13, "Permission denied")
@@ -222,6 +347,13 @@ def test_the_command_exits_0_when_every_image_is_read_and_notes_go_to_stderr(tmp
     assert result.stderr.startswith(f"{path}: note: the ink is")
 
 
+def test_the_command_says_unsure_of_noise_and_why_on_stderr(tmp_path):
+    path = write(tmp_path, "noise.png", drawn_digits.png_bytes(UNLIKE["noise"]()))
+    result = run(path)
+    assert result.returncode == 0 and result.stdout.startswith(f"{path}: unsure (")
+    assert result.stderr.startswith(f"{path}: note: the nearest training image is")
+
+
 def test_the_command_without_images_says_what_to_give(capsys):
     with pytest.raises(SystemExit) as exit_status:
         read_digit.main([])
@@ -276,15 +408,18 @@ def test_a_save_that_fails_midway_leaves_the_old_model_loadable(tmp_path, model,
 # The shipped model is what the committed command makes
 
 
-def test_the_shipped_model_is_what_make_model_trains(model):
+def test_the_shipped_model_is_what_make_model_trains(model, mnist):
     # Tolerance: perturbing every feature by 1e-15 (relative) moved no weight by more than
     # 1e-15 after training (measured), so 1e-6 fails only when the data, the recipe or the
     # training changed: then run `python read_digit.py --make-model` and commit the file.
-    features, labels, _ = read_digit.load_mnist()
+    features, labels = mnist
     params, mean, std = read_digit.make_model(features, labels)
+    examples, novel_above = read_digit.make_novelty(features, labels)  # exact: whole numbers
+    assert np.array_equal(examples, NOVELTY[0]) and novel_above == pytest.approx(NOVELTY[1])
     np.testing.assert_allclose(mean, model[1], rtol=0, atol=1e-9)
     np.testing.assert_allclose(std, model[2], rtol=0, atol=1e-9)
     for name in params:
         np.testing.assert_allclose(params[name], model[0][name], rtol=0, atol=1e-6)
     with np.load(read_digit.MODEL_FILE, allow_pickle=False) as saved:  # plain arrays only
-        assert sorted(saved.files) == ["W1", "W2", "b1", "b2", "mean", "std"]
+        assert sorted(saved.files) == ["W1", "W2", "b1", "b2", "examples", "mean",
+                                       "novel_above", "std"]
