@@ -38,7 +38,7 @@ for _folder in (HERE, HERE.parent):  # the scripts: one folder up, or next to th
 
 import np_mlp_digits as mlp  # noqa: E402
 import np_slp_digits as slp  # noqa: E402
-from measure import numerical_gradient  # noqa: E402  the repository's one checker
+from measure import numerical_gradient, paired_comparison, relative_error  # noqa: E402
 
 SLP, MLP = "np_slp_digits.ipynb", "np_mlp_digits.ipynb"  # the walkthroughs, and the labs:
 STEPS, START, HOW_GOOD = ("labs/learning_rate_and_batches.ipynb",
@@ -209,18 +209,12 @@ def _where_differs(got, want, what):
     """(expected, got) as text at the entry that differs most: ("W[3, 5] = 0.1", "0.2")."""
     if isinstance(want, (dict, tuple)):
         keys = want if isinstance(want, dict) else range(len(want))
-        worst = max(keys, key=lambda k: _relative_error(got[k], want[k]))
+        worst = max(keys, key=lambda k: relative_error(got[k], want[k]))
         return _where_differs(got[worst], want[worst], f"{what}[{worst!r}]")
     gap = np.nan_to_num(np.abs(np.subtract(got, want)), nan=np.inf)
     index = np.unravel_index(np.argmax(gap), np.shape(want))
     place = f"[{', '.join(map(str, index))}]" if index else ""
     return f"{what}{place} = {np.asarray(want)[index]:.6g}", f"{np.asarray(got)[index]:.6g}"
-
-
-def _relative_error(a, b):
-    a, b = np.ravel(np.asarray(a, float)), np.ravel(np.asarray(b, float))
-    size = np.linalg.norm(a) + np.linalg.norm(b)
-    return float(np.linalg.norm(a - b) / size) if size else 0.0
 
 
 def _walk(student, name, cases, mistakes, hint, rtol=RTOL, atol=ATOL):
@@ -263,7 +257,7 @@ def _number(value, what, truth, mistakes, hint, decimals=3):
 def _agreement(loss, params, grads):
     """How far grads is from finite differences of loss at params (relative)."""
     numerical = numerical_gradient(loss, params)
-    return max(_relative_error(grads[k], numerical[k]) for k in numerical)
+    return max(relative_error(grads[k], numerical[k]) for k in numerical)
 
 
 @functools.lru_cache(maxsize=None)
@@ -668,7 +662,7 @@ def sgd_epoch(student):
         full = flat(params) - flat(_sgd(params, X, Y, lr, 120, np.random.default_rng(0), 0.0))
         moved = flat(params) - flat(_call(student, "sgd_epoch", {**i, "X": X, "Y": Y, "lr": lr,
                                                                  "batch_size": 20}, "-"))
-        return lambda got: _relative_error(moved, 6 * full) > 1e-3  # first order: ~1e-5 off
+        return lambda got: relative_error(moved, 6 * full) > 1e-3  # first order: ~1e-5 off
 
     _walk(student, "sgd_epoch", cases, [
         ("gradient ascent: the loss went up", like(sign=-1), "step downhill, against the "
@@ -745,13 +739,12 @@ def first_w1_update(answer):
     return f"Update {truth}: the first moves only W2 and b2. Now explain why, and if it trains."
 
 
-def _paired(pred_a, pred_b, y, one_sided=False, cap=True):
-    """(only A right, only B right, exact two-sided sign-test p-value)."""
-    only_a = int(np.sum((pred_a == y) & (pred_b != y)))
-    only_b = int(np.sum((pred_b == y) & (pred_a != y)))
+def _paired(pred_a, pred_b, y, sides, cap=1.0):
+    """A slip of measure.paired_comparison: a p-value of one tail, or one not capped at 1."""
+    only_a, only_b, _ = paired_comparison(y, pred_a, pred_b)
     n = only_a + only_b
     tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n
-    return only_a, only_b, (tail if one_sided else min(1.0, 2 * tail) if cap else 2 * tail)
+    return only_a, only_b, min(cap, sides * tail)
 
 
 @_exercise(13, "paired counts", HOW_GOOD, "Comparing two models on the same images")
@@ -761,19 +754,21 @@ def paired_counts(student):
     y = rng.randint(0, 10, 300)
     a, b = (np.where(rng.rand(300) < share, y, rng.randint(0, 10, 300)) for share in (0.9, 0.8))
     six = np.arange(1, 7)
-    cases = [(label, {"pred_a": a, "pred_b": b, "y": t}, _paired(a, b, t)) for label, a, b, t in [
-        ("for 6 images", six, np.array([1, 2, 0, 0, 5, 0]), six),
-        ("for 6 images, the models swapped", np.array([1, 2, 0, 0, 5, 0]), six, six),
-        ("for 300 images", a, b, y),
-        ("for two models each right alone once", np.array([1, 2, 0, 4]), np.array([1, 0, 3, 4]),
-         np.array([1, 2, 3, 4]))]]
+    cases = [(label, {"pred_a": a, "pred_b": b, "y": t}, paired_comparison(t, a, b))
+             for label, a, b, t in [
+                 ("for 6 images", six, np.array([1, 2, 0, 0, 5, 0]), six),
+                 ("for 6 images, the models swapped", np.array([1, 2, 0, 0, 5, 0]), six, six),
+                 ("for 300 images", a, b, y),
+                 ("for two models each right alone once", np.array([1, 2, 0, 4]),
+                  np.array([1, 0, 3, 4]), np.array([1, 2, 3, 4]))]]
     counts = _walk(student, "paired_counts", cases, [
-        ("a one-sided p-value", lambda i: _paired(**i, one_sided=True), "two-sided: either model"
+        ("a one-sided p-value", lambda i: _paired(**i, sides=1), "two-sided: either model"
          " could have been the better one", "p = 2 * P(X <= min(b, c)), X ~ Binomial(b + c, 1/2)"),
-        ("a p-value above 1", lambda i: _paired(**i, cap=False), "a probability is at most 1: "
-         "equal counts give p = 1", "p = min(1, 2 * P(X <= min(b, c)))"),
-        ("the counts swapped", lambda i: _paired(i["pred_b"], i["pred_a"], i["y"]), "only_a "
-         "counts the images A gets right and B wrong", "np.sum((pred_a == y) & (pred_b != y))"),
+        ("a p-value above 1", lambda i: _paired(**i, sides=2, cap=math.inf), "a probability "
+         "is at most 1: equal counts give p = 1", "p = min(1, 2 * P(X <= min(b, c)))"),
+        ("the counts swapped", lambda i: paired_comparison(i["y"], i["pred_b"], i["pred_a"]),
+         "only_a counts the images A gets right and B wrong",
+         "np.sum((pred_a == y) & (pred_b != y))"),
         ("counts of disagreements", lambda i: lambda got: got[0] + got[1] == np.sum(
             i["pred_a"] != i["pred_b"]), "images where both are wrong, differently, favour "
          "neither model", "(pred_a == y) & (pred_b != y)"),

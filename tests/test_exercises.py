@@ -18,6 +18,7 @@ from conftest import ROOT
 
 import np_mlp_digits as mlp
 import np_slp_digits as slp
+from measure import paired_comparison
 
 EXERCISES = ROOT / "exercises"
 sys.path.insert(0, str(EXERCISES))
@@ -564,9 +565,11 @@ def test_explain_answers_are_checked_by_their_number(capsys):
 
 
 def test_exercise_13_paired_counts(capsys):
-    accepts(checks.paired_counts, capsys, lambda a, b, y: checks._paired(a, b, y))
+    accepts(checks.paired_counts, capsys, lambda a, b, y: paired_comparison(y, a, b))
     rejects(checks.paired_counts, capsys,
-            lambda a, b, y: checks._paired(a, b, y, one_sided=True), hint="two-sided")
+            lambda a, b, y: checks._paired(a, b, y, sides=1), hint="two-sided")
+    rejects(checks.paired_counts, capsys,
+            lambda a, b, y: checks._paired(a, b, y, sides=2, cap=2), hint="at most 1")
 
 
 def choose_settings(X_fit, y_fit, X_val, y_val, rates, decays, epochs):
