@@ -6,7 +6,9 @@ import ast
 import functools
 import itertools
 import re
+import shutil
 import socket
+import subprocess
 import sys
 import textwrap
 
@@ -563,6 +565,18 @@ def test_exercise_14_settings_chosen_on_training_images_are_caught(capsys):
             hint="judge on the validation images")
     rejects(checks.choose_settings, capsys, lambda *args: choose_settings(*args)[::-1],
             hint="return (lr, weight_decay), in that order")
+
+
+def test_checks_run_from_the_files_the_readme_says_to_copy_for_nbgrader(tmp_path):
+    readme = (EXERCISES / "README.md").read_text(encoding="utf-8")
+    assert "`exercises/checks.py`, both scripts and `measure.py` into" in readme
+    for name in ["exercises/checks.py", "np_slp_digits.py", "np_mlp_digits.py", "measure.py"]:
+        shutil.copy(ROOT / name, tmp_path)
+    run = subprocess.run([sys.executable, "-c", "import checks; checks.bias_only_loss(4.565)"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin"})
+    assert run.stderr == "" and run.stdout.startswith("Exercise 7 (a model that knows one bias)"
+                                                      ": correct."), run.stderr
 
 
 # --- what a student meets besides ---------------------------------------------------------
