@@ -462,7 +462,8 @@ def momentum_descent(student):
          "whole gradient: v = beta * v + grad, not + (1 - beta) * grad"),
         *[(f"what hard-coded {' and '.join(f'{k}={usual[k]}' for k in keys)} would give",
            like(**{k: usual[k] for k in keys}), f"use the {' and '.join(keys)} you are given, "
-           "not the usual values") for r in (1, 2, 3) for keys in itertools.combinations(usual, r)],
+           f"not the usual value{'s' * (len(keys) > 1)}")
+          for r in (1, 2, 3) for keys in itertools.combinations(usual, r)],
         ("a training loss higher than at the start", lambda i: lambda got: loss(got, i) > loss(
             slp.init_params(64, 10, seed=i["seed"]), i), "going uphill: step against the "
          "velocity, which follows the gradient"),
