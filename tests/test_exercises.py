@@ -5,6 +5,7 @@ and the student notebooks are exactly what exercises/make_student_notebooks.py m
 import ast
 import functools
 import itertools
+import math
 import re
 import shutil
 import socket
@@ -390,7 +391,7 @@ def backward_labels(params, cache, y, weight_decay=0.0, mistake=None):
 
 
 @pytest.mark.parametrize("mistake, hint", [
-    ("keepdims", "keepdims=True leaves an extra axis: backward['b'] has shape (10,)"),
+    ("keepdims", "keepdims=True leaves an extra axis: backward_labels['b'] has shape (10,)"),
     ("half decay", "the 1/2 cancels"),
     ("/ N twice", "divide by N once"),
     ("all negated", "the gradient points uphill"),
@@ -494,6 +495,8 @@ def test_exercise_9_leaky_layer(capsys):
 def sgd_epoch_planted(mistake):
     def sgd_epoch(params, X, Y, lr, batch_size, rng, weight_decay=0.0):
         N, sign = len(X), -1 if mistake == "ascent" else 1
+        weight_decay = {"no decay": 0.0, "double decay": 2 * weight_decay}.get(mistake,
+                                                                              weight_decay)
         order = rng.integers(0, N, N) if mistake == "with replacement" else rng.permutation(N)
         if mistake == "shuffles in place":
             X[:], Y[:] = X[order], Y[order]
@@ -524,6 +527,8 @@ def sgd_epoch_planted(mistake):
     ("one step", "each batch takes its own step"),
     ("mutates params", "changed its input params in place"),
     ("shuffles in place", "changed its input X in place"),
+    ("no decay", "pass weight_decay to mlp.backward"),
+    ("double decay", "Hint: slice one permutation"),  # no known mistake: no borrowed hint
 ])
 def test_exercise_10_mistakes_get_their_own_hints(mistake, hint, capsys):
     rejects(checks.sgd_epoch, capsys, sgd_epoch_planted(mistake), hint=hint)
@@ -543,6 +548,17 @@ def test_explain_answers_are_checked_by_their_number(capsys):
 
 def test_exercise_13_paired_counts(capsys):
     accepts(checks.paired_counts, capsys, lambda a, b, y: paired_comparison(y, a, b))
+
+    def p_without_the_last_term(a, b, y):
+        only_a, only_b, _ = paired_comparison(y, a, b)
+        n = only_a + only_b
+        return only_a, only_b, min(1, 2 * sum(math.comb(n, k) for k in range(min(only_a, only_b)))
+                                   / 2**n) if n else 1.0
+
+    rejects(checks.paired_counts, capsys, p_without_the_last_term, hint="each is a fair coin")
+    rejects(checks.paired_counts, capsys, lambda a, b, y: paired_comparison(y, a, b)[:2] + (
+        paired_comparison(y, a, b)[2] if np.any(a != b) else float("nan"),),
+        hint="two models that always agree")
     rejects(checks.paired_counts, capsys,
             lambda a, b, y: checks._paired(a, b, y, sides=1), hint="two-sided")
     rejects(checks.paired_counts, capsys,
@@ -580,6 +596,30 @@ def test_checks_run_from_the_files_the_readme_says_to_copy_for_nbgrader(tmp_path
 
 
 # --- what a student meets besides ---------------------------------------------------------
+
+
+def test_odd_answers_get_one_line_that_names_them(capsys, monkeypatch):
+    rejects(checks.rescale, capsys, rescale(np.ones((3, 3)), np.ones((3, 3))),
+            hint="pass the function by its name")  # a tuple whose repr has several lines
+    rejects(checks.rescale, capsys, lambda a, b: sys.exit(1), hint="rescale raised SystemExit")
+    rejects(checks.leaky_layer, capsys, None, backward_leaky, hint="by its name")
+    rejects(checks.cross_entropy, capsys, lambda z, y: np.float32(
+        -np.mean(np.log(slp.softmax(z))[np.arange(len(y)), y])), hint="compute in float64")
+    rejects(checks.cross_entropy, capsys, lambda z, y: float(-np.mean(np.log(
+        slp.softmax(z)[np.arange(len(y)), y] + 1e-9))), hint="adding an epsilon")
+    rejects(checks.bias_only_loss, capsys, [4.565], hint="return one number, not a list")
+    rejects(checks.max_learning_rate, capsys, 1e-320, hint="far below the limit")
+
+    def adds_the_mask_to_its_cache(params, cache, Y, weight_decay=0.0):
+        cache["mask"] = cache["A1"] > 0
+        return mlp.backward(params, cache, Y, weight_decay)
+
+    rejects(checks.mlp_backward, capsys, adds_the_mask_to_its_cache,
+            hint="changed its input cache in place")
+    line = rejects(checks.softmax_t, capsys, lambda z, T: softmax_t(z, T) * (1 + 1e-8),
+                   hint="p_j = exp(z_j / T)")
+    expected, got = re.search(r"Expected [^=]+ = (\S+) .*; got (\S+)\.", line).groups()
+    assert expected != got  # enough digits to show where they differ
 
 
 def test_a_loop_that_never_ends_is_stopped_and_named(capsys, monkeypatch):
