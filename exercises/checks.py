@@ -92,12 +92,12 @@ def _exercise(number, title, walkthrough, section):
                 previous = signal.signal(signal.SIGALRM, TookTooLong.alarm)
                 signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
             try:
-                line = verdict(check, answers)
+                line = " ".join(verdict(check, answers).split())  # one line, whatever the repr
             finally:
                 if alarm:
                     signal.setitimer(signal.ITIMER_REAL, 0)
                     signal.signal(signal.SIGALRM, previous)
-            print(" ".join(line.split()))  # one line, even if an answer's repr has several
+            print(line)
             if not line.startswith(f"{name}: correct.") and os.environ.get(
                     "NBGRADER_EXECUTION") in ("autograde", "validate"):
                 raise AssertionError(line)
@@ -178,9 +178,11 @@ def _conform(value, like, what):
 
 def _close(got, want, tol=TOL):
     """True if got is want within (relative, absolute) tolerances; dicts and tuples entrywise."""
-    if isinstance(want, (dict, tuple)):
-        keys = want if isinstance(want, dict) else range(len(want))
-        return len(got) == len(want) and all(_close(got[k], want[k], tol) for k in keys)
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(
+            _close(got[k], want[k], tol) for k in want)
+    if isinstance(want, tuple):
+        return len(got) == len(want) and all(_close(g, w, tol) for g, w in zip(got, want))
     return np.shape(got) == np.shape(want) and bool(np.allclose(got, want, *tol, equal_nan=True))
 
 
@@ -200,7 +202,11 @@ def _where_differs(got, want, what):
 
 def _walk(student, name, cases, mistakes, hint, tol=TOL):
     """For each case (label, inputs, the right answer or a list of them) the student's answer
-    is right, a known mistake or wrong; returns the student's answer to the last case."""
+    is right, a known mistake or wrong; returns the student's answer to the last case.
+
+    mistakes: rows (what the answer is, answer(inputs) -> what that mistake returns or a test of
+    the student's answer, idea[, formula]), the first that matches gives the hint; hint: the
+    (idea, formula) for any other wrong answer, shown with the entry that differs most."""
     for label, inputs, right in cases:
         right = right if isinstance(right, list) else [right]
         got = _conform(_call(student, name, inputs, hint[0]), right[0], name)
@@ -699,9 +705,9 @@ def paired_counts(student):
     cases = [(label, {"pred_a": a, "pred_b": b, "y": t}, paired_comparison(t, a, b))
              for label, a, b, t in [
                  ("for 6 images", six, other, six), ("for 6 images, swapped", other, six, six),
-                 ("for 300 images", a, b, y), ("for two models that always agree", six, six,
-                                                 other), ("for two models each right alone once",
-                  np.array([1, 2, 0, 4]), np.array([1, 0, 3, 4]), np.array([1, 2, 3, 4]))]]
+                 ("for 300 images", a, b, y), ("for two models that always agree", six, six, other),
+                 ("for two models each right alone once", np.array([1, 2, 0, 4]),
+                  np.array([1, 0, 3, 4]), np.array([1, 2, 3, 4]))]]
     counts = _walk(student, "paired_counts", cases, [
         ("a one-sided p-value", lambda i: _paired(**i, sides=1), "two-sided: either model"
          " could have been the better one", "p = 2 * P(X <= min(b, c)), X ~ Binomial(b + c, 1/2)"),
@@ -714,7 +720,7 @@ def paired_counts(student):
          "are wrong, differently, favour neither model", "(pred_a == y) & (pred_b != y)"),
     ], ("count the images only one model gets right; if the models were equally good, each is "
         "a fair coin", "p = min(1, 2 * sum(comb(n, k) for k <= min(b, c)) / 2 ** n), n = b + c"))
-    return (f"Right on all four examples; e.g. {counts[0]} image against {counts[1]} gives "
+    return (f"Right on all five examples; e.g. {counts[0]} image against {counts[1]} gives "
             f"p = {counts[2]:.3g}: no evidence either way.")
 
 

@@ -598,7 +598,7 @@ def test_checks_run_from_the_files_the_readme_says_to_copy_for_nbgrader(tmp_path
 # --- what a student meets besides ---------------------------------------------------------
 
 
-def test_odd_answers_get_one_line_that_names_them(capsys, monkeypatch):
+def test_odd_answers_get_one_line_that_names_them(capsys):
     rejects(checks.rescale, capsys, rescale(np.ones((3, 3)), np.ones((3, 3))),
             hint="pass the function by its name")  # a tuple whose repr has several lines
     rejects(checks.rescale, capsys, lambda a, b: sys.exit(1), hint="rescale raised SystemExit")
