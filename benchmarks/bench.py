@@ -1,8 +1,8 @@
 """How fast is from-scratch NumPy, and how long does each notebook take a class?
 
-    python benchmarks/bench.py              # per-epoch tables and every notebook, a few minutes
-    python benchmarks/bench.py --quick      # tiny sizes and a one-cell notebook: checks it runs
-    python benchmarks/bench.py --threads 2 --no-notebooks  # per epoch, two BLAS threads
+    python -m benchmarks.bench              # per-epoch tables and every notebook, a few minutes
+    python -m benchmarks.bench --quick      # tiny sizes and a one-cell notebook: checks it runs
+    python -m benchmarks.bench --threads 2 --no-notebooks  # per epoch, two BLAS threads
 
 Per epoch, for each model: the script's `train`, scikit-learn's MLPClassifier doing the same
 maths (full-batch SGD, no momentum, no shuffling, no penalty), and the floor: that epoch's
@@ -27,10 +27,10 @@ import numpy as np
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
+import np_mlp_digits as mlp
+import np_slp_digits as slp
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-import np_mlp_digits as mlp  # noqa: E402
-import np_slp_digits as slp  # noqa: E402
 
 # Seconds a fresh top-to-bottom run may take on an idle 2-core machine: what a class can wait.
 BUDGETS = {"np_slp_digits.ipynb": 15, "np_mlp_digits.ipynb": 15}

@@ -1,6 +1,6 @@
 """Measure issue 20's targets for read_digit.py and its shipped model (not a test: it reports).
 
-    .venv/bin/python benchmarks/handwriting_targets.py
+    .venv/bin/python -m benchmarks.handwriting_targets
 
 - real handwriting held out from all training (MNIST, 1,000 digits): at least 90 % read right,
   and how many the novelty check (an image unlike every training image) turns unsure;
@@ -21,11 +21,10 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import read_digit
+from tools import drawn_digits
 
-import drawn_digits  # noqa: E402
-import read_digit  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 PENS = range(4, 21, 2)
 NOVELTY = read_digit.load_novelty()  # (training examples, bar), as read_digit.py uses them

@@ -27,7 +27,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # the scripts: next to this file, or one up
 import np_mlp_digits as mlp  # noqa: E402
 import np_slp_digits as slp  # noqa: E402
-from measure import paired_comparison, relative_error  # noqa: E402
+from gradient_check import relative_error  # noqa: E402
+from compare_models import paired_comparison  # noqa: E402
 
 SLP, MLP = "np_slp_digits.ipynb", "np_mlp_digits.ipynb"  # the walkthroughs, and the labs:
 STEPS, START, HOW_GOOD = ("labs/learning_rate_and_batches.ipynb",
@@ -688,7 +689,7 @@ def first_w1_update(answer):
 
 
 def _paired(pred_a, pred_b, y, sides, cap=1.0):
-    """A slip of measure.paired_comparison: a p-value of one tail, or one not capped at 1."""
+    """A slip of compare_models.paired_comparison: a p-value of one tail, or one not capped at 1."""
     only_a, only_b, _ = paired_comparison(y, pred_a, pred_b)
     n = only_a + only_b
     tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n

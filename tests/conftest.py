@@ -1,17 +1,14 @@
 """What the tests share: both scripts as modules, the default runs, and notebook helpers."""
 
-import concurrent.futures
 import copy
 import functools
 import math
-import os
 import pathlib
 import re
 import sys
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from threadpoolctl import threadpool_limits
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -19,10 +16,10 @@ sys.path.insert(0, str(ROOT))
 
 import np_mlp_digits  # noqa: E402
 import np_slp_digits  # noqa: E402
+from tools.notebooks import execute_all as execute_notebooks  # noqa: E402
+from tools.sync_notebooks import LESSONS as WALKTHROUGHS  # noqa: E402
 
 SCRIPTS = {"slp": np_slp_digits, "mlp": np_mlp_digits}
-WALKTHROUGHS = {"np_slp_digits.py": "np_slp_digits.ipynb",
-                "np_mlp_digits.py": "np_mlp_digits.ipynb"}
 LABS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "labs").glob("*.ipynb"))
 LESSONS = list(WALKTHROUGHS.values()) + LABS  # every notebook that teaches, run by the suite
 
@@ -70,24 +67,11 @@ def read(name):
     return nbformat.read(ROOT / name, as_version=4)
 
 
-def execute(notebook, folder, timeout=300):
-    """Run every cell in order in a fresh python3 kernel started in `folder`, as Jupyter does."""
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
-                   coalesce_streams=True,  # one output per cell and stream: stable diffs
-                   resources={"metadata": {"path": str(folder)}}).execute(env=KERNEL_ENV)
-    return notebook
-
-
-# The suite runs two kernels at a time on two cores: one BLAS thread each, or they fight.
-KERNEL_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-
-
 def execute_all(names):
     """{name: the notebook run from a fresh kernel}, two kernels at a time (this is 2 cores)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = {name: pool.submit(execute, copy.deepcopy(read(name)), (ROOT / name).parent)
-                for name in names}
-        return {name: job.result() for name, job in jobs.items()}
+    notebooks = execute_notebooks([(copy.deepcopy(read(name)), (ROOT / name).parent)
+                                   for name in names])
+    return dict(zip(names, notebooks))
 
 
 @pytest.fixture(scope="session")

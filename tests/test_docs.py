@@ -182,7 +182,7 @@ def test_the_constraints_pin_every_lower_bound_the_requirements_claim(requiremen
 
 
 def test_the_quick_benchmark_runs_and_prints_the_rows_its_readme_quotes():
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick"],
+    result = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--quick"],
                             capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     rows = re.findall(r"^\| (.+?) \| \d+ (?:µs|s) \| [\d.]+-[\d.]+ \|", result.stdout, re.M)
@@ -194,7 +194,7 @@ def test_the_quick_benchmark_runs_and_prints_the_rows_its_readme_quotes():
 
 def test_a_killed_benchmark_ends_quietly_and_leaves_no_process_behind():
     psutil = pytest.importorskip("psutil")  # comes with ipykernel
-    bench = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick"],
+    bench = subprocess.Popen([sys.executable, "-m", "benchmarks.bench", "--quick"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     deadline = time.monotonic() + 120
     while not psutil.Process(bench.pid).children() and time.monotonic() < deadline:

@@ -1,6 +1,6 @@
 """The exercises: every check passes the solutions, says "not done yet" to the untouched
 skeletons and gives each planted mistake its own hint; no solution is printed in a walkthrough;
-and the student notebooks are exactly what exercises/make_student_notebooks.py makes."""
+and the student notebooks are exactly what tools/make_student_notebooks.py makes."""
 
 import ast
 import functools
@@ -20,12 +20,12 @@ from conftest import ROOT, execute_all, text_differences
 
 import np_mlp_digits as mlp
 import np_slp_digits as slp
-from measure import paired_comparison
+from compare_models import paired_comparison
 
 EXERCISES = ROOT / "exercises"
 sys.path.insert(0, str(EXERCISES))
 import checks  # noqa: E402
-import make_student_notebooks as maker  # noqa: E402
+import tools.make_student_notebooks as maker  # noqa: E402
 
 NOTEBOOKS = maker.NOTEBOOKS
 NUMBERS = {"slp_exercises.ipynb": list(range(1, 8)), "mlp_exercises.ipynb": list(range(8, 15))}
@@ -183,7 +183,7 @@ def test_a_solution_copied_from_the_walkthrough_is_caught():
 def test_committed_student_notebooks_are_what_the_generator_makes(name, solutions):
     made = maker.notebook_text(maker.student_version(solutions[name]))
     assert made == (EXERCISES / name).read_text(encoding="utf-8"), (
-        "run: python exercises/make_student_notebooks.py")
+        "run: python -m tools.make_student_notebooks")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -281,7 +281,7 @@ def test_committed_notebooks_are_clean(name, solutions, students):
 
 def test_no_line_is_longer_than_100_characters():
     sources = {path.name: path.read_text(encoding="utf-8")
-               for path in [EXERCISES / "checks.py", EXERCISES / "make_student_notebooks.py",
+               for path in [EXERCISES / "checks.py", ROOT / "tools" / "make_student_notebooks.py",
                             ROOT / "tests" / "test_exercises.py"]}
     for folder in (EXERCISES, EXERCISES / "solutions"):
         for name in NOTEBOOKS:
@@ -584,9 +584,11 @@ def test_exercise_14_settings_chosen_on_training_images_are_caught(capsys):
 
 
 def test_checks_run_from_the_files_the_readme_says_to_copy_for_nbgrader(tmp_path):
-    readme = (EXERCISES / "README.md").read_text(encoding="utf-8")
-    assert "`exercises/checks.py`, both scripts and `measure.py` into" in readme
-    for name in ["exercises/checks.py", "np_slp_digits.py", "np_mlp_digits.py", "measure.py"]:
+    readme = " ".join((EXERCISES / "README.md").read_text(encoding="utf-8").split())
+    assert ("`exercises/checks.py`, both scripts, `gradient_check.py` and `compare_models.py` into"
+            in readme)
+    for name in ["exercises/checks.py", "np_slp_digits.py", "np_mlp_digits.py", "gradient_check.py",
+                 "compare_models.py"]:
         shutil.copy(ROOT / name, tmp_path)
     run = subprocess.run([sys.executable, "-c", "import checks; checks.bias_only_loss(4.565)"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120,

@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
 import np_mlp_digits as mlp
-from measure import paired_comparison
+from compare_models import paired_comparison
 
 NAME = "labs/how_good.ipynb"
 ROW = re.compile(r"(\d)\s+(\w+) vs (\w+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+(.+)")

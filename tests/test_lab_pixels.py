@@ -15,7 +15,7 @@ import np_slp_digits as slp
 import numpy as np
 import pytest
 from conftest import code_cells, default_run, lines, numbers_agree, prose, read
-from measure import paired_comparison
+from compare_models import paired_comparison
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 

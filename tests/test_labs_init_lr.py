@@ -12,7 +12,8 @@ from conftest import NUMBER, ROOT, code_cells, lines, printed, prose, read
 
 import np_mlp_digits as mlp
 import np_slp_digits as slp
-from measure import numerical_gradient, paired_comparison, relative_error
+from gradient_check import numerical_gradient, relative_error
+from compare_models import paired_comparison
 
 INIT, LR = "labs/initialisation_and_depth.ipynb", "labs/learning_rate_and_batches.ipynb"
 

@@ -15,7 +15,8 @@ from sklearn.model_selection import train_test_split
 
 import np_mlp_digits as mlp
 import np_slp_digits as slp
-from measure import numerical_gradient, paired_comparison, relative_error
+from gradient_check import numerical_gradient, relative_error
+from compare_models import paired_comparison
 
 NAME = "np_mlp_digits.ipynb"
 

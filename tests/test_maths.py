@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 import pytest
 from conftest import make_params
-from measure import numerical_gradient, paired_comparison, relative_error
+from gradient_check import numerical_gradient, relative_error
+from compare_models import paired_comparison
 
 
 # --- softmax ---------------------------------------------------------------------------

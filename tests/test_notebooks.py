@@ -10,7 +10,7 @@ import socket
 import pytest
 from conftest import (LESSONS, ROOT, WALKTHROUGHS, code_cells, lines, output_differences,
                       printed, read, text_differences)
-from sync_notebooks import PLUMBING, script_definitions
+from tools.sync_notebooks import PLUMBING, script_definitions
 
 FIGURE_MAKERS = {"plt.subplots", "plt.figure", "plt.subplot_mosaic"}
 # Labs that use the scripts' backward as it is, and so have no new gradient to check

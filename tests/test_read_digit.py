@@ -1,6 +1,6 @@
 """read_digit.py: the recipe, the bad-input messages, the safe save and the shipped model.
 
-Drawn digits come from benchmarks/drawn_digits.py (pen strokes on a 200 x 200 canvas). How
+Drawn digits come from tools/drawn_digits.py (pen strokes on a 200 x 200 canvas). How
 well the reader does over every pen width and flaw is measured in
 benchmarks/handwriting_targets.py; here each behaviour a user relies on is checked once.
 """
@@ -15,8 +15,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 import read_digit
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import drawn_digits  # noqa: E402
+from tools import drawn_digits
 
 LINE = r"(?P<digit>\d) \((?P<p>[01]\.\d\d)\)|unsure \(\d [01]\.\d\d, \d [01]\.\d\d\)"
 

@@ -2,12 +2,12 @@
 
 Run from the repository's folder:
 
-    python exercises/make_student_notebooks.py             # write exercises/*_exercises.ipynb
-    python exercises/make_student_notebooks.py --execute   # re-run the solutions first, in place
-    python exercises/make_student_notebooks.py --check     # only report whether they are current
+    python -m tools.make_student_notebooks             # write exercises/*_exercises.ipynb
+    python -m tools.make_student_notebooks --execute   # re-run the solutions first, in place
+    python -m tools.make_student_notebooks --check     # only report whether they are current
 
 The solution notebooks in exercises/solutions/ are the single source; the student notebooks
-next to this file are made from them and never edited by hand (a test compares the two).
+in exercises/ are made from them and never edited by hand (a test compares the two).
 Cells whose nbgrader metadata marks them as solution cells change; every other cell is copied:
 
 - in a code cell, each block from `### BEGIN SOLUTION` to `### END SOLUTION` (nbgrader's
@@ -29,7 +29,9 @@ import sys
 
 import nbformat
 
-HERE = pathlib.Path(__file__).resolve().parent
+from tools.notebooks import execute_all
+
+EXERCISES = pathlib.Path(__file__).resolve().parent.parent / "exercises"
 NOTEBOOKS = ["slp_exercises.ipynb", "mlp_exercises.ipynb"]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HEADING = re.compile(r"^#+ Exercise (\d+): (.+)$", re.MULTILINE)
@@ -102,28 +104,6 @@ def notebook_text(notebook):
     return text if text.endswith("\n") else text + "\n"
 
 
-def execute(*jobs, timeout=120):
-    """Run each (notebook, folder) from a fresh python3 kernel, with folder as working folder.
-
-    The kernels are processes of their own and run side by side, so on a machine with idle
-    cores several notebooks take little longer than one. Returns the notebooks, with outputs.
-    """
-    import asyncio
-
-    from nbclient import NotebookClient  # needed only here: making the students' copies is pure
-
-    clients = [NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                              record_timing=False, coalesce_streams=True,
-                              resources={"metadata": {"path": str(folder)}})
-               for notebook, folder in jobs]
-
-    async def run_all():
-        await asyncio.gather(*(client.async_execute() for client in clients))
-
-    asyncio.run(run_all())
-    return [notebook for notebook, _ in jobs]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Make the student exercise notebooks from "
                                      "the solution notebooks in exercises/solutions/.")
@@ -132,16 +112,16 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit with status 1 if a student notebook is stale")
     args = parser.parse_args(argv)
-    solutions = {name: nbformat.read(HERE / "solutions" / name, as_version=4)
+    solutions = {name: nbformat.read(EXERCISES / "solutions" / name, as_version=4)
                  for name in NOTEBOOKS}
     if args.execute and not args.check:
-        execute(*[(solutions[name], HERE / "solutions") for name in NOTEBOOKS])
+        execute_all([(solutions[name], EXERCISES / "solutions") for name in NOTEBOOKS])
         for name in NOTEBOOKS:
-            nbformat.write(solutions[name], HERE / "solutions" / name)
+            nbformat.write(solutions[name], EXERCISES / "solutions" / name)
             print(f"solutions/{name}: re-executed")
     stale = []
     for name in NOTEBOOKS:
-        student_path = HERE / name
+        student_path = EXERCISES / name
         text = notebook_text(student_version(solutions[name]))
         current = student_path.read_text(encoding="utf-8") if student_path.exists() else None
         if args.check:
@@ -154,7 +134,7 @@ def main(argv=None):
             print(f"{name}: already current")
     if stale:
         print(f"not made from the current solutions: {', '.join(stale)}; run "
-              f"python exercises/make_student_notebooks.py", file=sys.stderr)
+              "python -m tools.make_student_notebooks", file=sys.stderr)
         return 1
     return 0
 

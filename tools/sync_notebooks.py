@@ -1,12 +1,12 @@
-"""Copy the scripts' teaching functions into their walkthroughs, then re-execute the notebooks.
+"""Copy the scripts' teaching functions into their lessons, then re-execute the notebooks.
 
 After changing a function in a script, run (from the repository's folder):
 
-    .venv/bin/python tests/sync_notebooks.py                       # both walkthroughs
-    .venv/bin/python tests/sync_notebooks.py np_mlp_digits.ipynb   # or just the ones named
-    .venv/bin/python tests/sync_notebooks.py labs/*.ipynb          # or re-execute labs
+    .venv/bin/python -m tools.sync_notebooks                       # both lessons
+    .venv/bin/python -m tools.sync_notebooks np_mlp_digits.ipynb   # or just the ones named
+    .venv/bin/python -m tools.sync_notebooks labs/*.ipynb          # or re-execute labs
 
-Each walkthrough cell that defines exactly one of the script's functions gets that function's
+Each lesson cell that defines exactly one of the script's functions gets that function's
 current source; every other cell (prose, checks, figures) is left as it is. The plumbing (the
 argument checks and the command line) stays in the scripts: the notebooks import it. Then each
 notebook runs top to bottom in a fresh kernel, in its own folder, and is saved with its outputs.
@@ -17,8 +17,12 @@ import pathlib
 import sys
 
 import nbformat
-from conftest import ROOT, WALKTHROUGHS, execute
 
+from tools.notebooks import execute
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+LESSONS = {"np_slp_digits.py": "np_slp_digits.ipynb",  # each script, and the lesson that
+           "np_mlp_digits.py": "np_mlp_digits.ipynb"}  # teaches its functions
 PLUMBING = ["check_X", "check_y", "main"]
 
 
@@ -45,7 +49,7 @@ def sync(notebook, definitions):
 
 
 def main(names):
-    scripts = {notebook: script for script, notebook in WALKTHROUGHS.items()}
+    scripts = {notebook: script for script, notebook in LESSONS.items()}
     for name in names or scripts:
         path = ROOT / name
         if not path.is_file() or path.suffix != ".ipynb":

