@@ -1,4 +1,4 @@
-"""Measure issue 20's targets for read_digit.py and its shipped model (not a test: it reports).
+"""Measure the targets for read_digit.py and its shipped model (not a test: it reports).
 
     .venv/bin/python -m benchmarks.handwriting_targets
 

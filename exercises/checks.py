@@ -317,7 +317,7 @@ def rescale(student):
         ("low and high of each image (axis=1)", lambda i: tuple(_min_max(X.T, X.T)[0].T for X
                                                                in (X_train, X_test)),
          "each pixel gets its own low and high: reduce over the images, axis=0"),
-        ("z-scores", lambda i: slp.standardise(X_train, X_test), "that is the walkthrough's "
+        ("z-scores", lambda i: slp.standardise(X_train, X_test), "that is the lesson's "
          "standardise: this scaling uses each pixel's low and high"),
     ], ("(x - low) / (high - low) per pixel, low and high from the training images",
         "span = np.where(high == low, 1.0, high - low); (X - low) / span for both"))

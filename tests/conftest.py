@@ -1,10 +1,11 @@
 """What the tests share: both scripts as modules, the default runs, and notebook helpers."""
 
-import copy
+import ast
 import functools
 import math
 import pathlib
 import re
+import subprocess
 import sys
 
 import nbformat
@@ -12,16 +13,16 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "exercises")]  # the scripts and tools; the checks
 
 import np_mlp_digits  # noqa: E402
 import np_slp_digits  # noqa: E402
 from tools.notebooks import execute_all as execute_notebooks  # noqa: E402
-from tools.sync_notebooks import LESSONS as WALKTHROUGHS  # noqa: E402
+from tools.sync_notebooks import LESSONS  # noqa: E402
 
 SCRIPTS = {"slp": np_slp_digits, "mlp": np_mlp_digits}
 LABS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "labs").glob("*.ipynb"))
-LESSONS = list(WALKTHROUGHS.values()) + LABS  # every notebook that teaches, run by the suite
+TEACHING = list(LESSONS.values()) + LABS  # every notebook that teaches, run by the suite
 
 
 def make_params(module, n_features, n_classes, seed=42, n_hidden=32):
@@ -60,24 +61,79 @@ def default_run(module, test_size=0.2):
 
 
 # --- notebooks ------------------------------------------------------------------------------
+#
+# The tests read the notebooks as committed, and run them from a fresh kernel. A student who
+# opens a notebook in Jupyter, runs it and saves it rewrites its outputs, execution counts and
+# metadata but not its cells' sources: the tests then read git's committed copy, so the suite
+# stays green. A working copy whose sources differ from git's (a change being made) is read as
+# it is. The exercise notebooks students write in are always read from git.
+
+STUDENT_NOTEBOOKS = {"exercises/slp_exercises.ipynb", "exercises/mlp_exercises.ipynb"}
 
 
-def read(name):
-    """A committed notebook, by its path from the repository's folder."""
-    return nbformat.read(ROOT / name, as_version=4)
+@functools.lru_cache(maxsize=None)
+def in_git(name, root=ROOT):
+    """The committed text of file `name`, or None outside a git checkout (a downloaded zip)."""
+    try:
+        shown = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=root, capture_output=True,
+                               timeout=60)
+    except OSError:  # no git
+        return None
+    return shown.stdout.decode("utf-8") if shown.returncode == 0 else None
 
 
-def execute_all(names):
-    """{name: the notebook run from a fresh kernel}, two kernels at a time (this is 2 cores)."""
-    notebooks = execute_notebooks([(copy.deepcopy(read(name)), (ROOT / name).parent)
-                                   for name in names])
-    return dict(zip(names, notebooks))
+def sources(notebook):
+    return [(cell.cell_type, cell.source) for cell in notebook.cells]
+
+
+def read(name, root=ROOT):
+    """The notebook `name` (a path from the repository's folder) as committed; see above."""
+    working = nbformat.read(root / name, as_version=4)
+    text = in_git(name, root)
+    if text is None:
+        return working
+    committed = nbformat.reads(text, as_version=4)
+    if name in STUDENT_NOTEBOOKS or sources(committed) == sources(working):
+        return committed
+    return working
+
+
+def pytest_collection_finish(session):
+    """Note which notebooks the selected tests run fresh, so that the first to ask runs them
+    all, two kernels at a time: a test file run alone runs only its own notebooks."""
+    for item in session.items:
+        if "fresh" in item.fixturenames:
+            named = getattr(item, "callspec", None) and item.callspec.params.get("name")
+            FRESH_WANTED.update(notebooks_of(item.module) or [named])
+
+
+FRESH_WANTED = set()
+FRESH_RUNS = {}
+
+
+def notebooks_of(module):
+    """The notebooks a test module is about: its NOTEBOOK, or its list NOTEBOOKS."""
+    return [module.NOTEBOOK] if hasattr(module, "NOTEBOOK") else getattr(module, "NOTEBOOKS", [])
+
+
+@pytest.fixture(scope="module")
+def notebook(request):
+    """The test module's NOTEBOOK, as committed (see read)."""
+    return read(request.module.NOTEBOOK)
 
 
 @pytest.fixture(scope="session")
-def fresh_lessons():
-    """Every walkthrough and lab, run once per test session from a fresh kernel."""
-    return execute_all(LESSONS)
+def fresh():
+    """fresh(name): the notebook `name` run top to bottom from a fresh kernel in its own folder,
+    once per session. A test module that uses it names its notebooks in NOTEBOOK or NOTEBOOKS
+    (or its tests take a parameter `name`)."""
+    def run(name):
+        if name not in FRESH_RUNS:
+            names = sorted((FRESH_WANTED | {name}) - set(FRESH_RUNS))
+            notebooks = execute_notebooks([(read(each), (ROOT / each).parent) for each in names])
+            FRESH_RUNS.update(zip(names, notebooks))
+        return FRESH_RUNS[name]
+    return run
 
 
 def code_cells(notebook):
@@ -103,6 +159,48 @@ def lines(notebook):
 def prose(notebook):
     """The notebook's markdown, as one string."""
     return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def flat(text):
+    """Text with every run of white space as one space: line breaks in prose do not matter."""
+    return " ".join(text.split())
+
+
+def told(notebook):
+    """The notebook's prose, flat."""
+    return flat(prose(notebook))
+
+
+def cell_printing(notebook, text):
+    """The printed text of the one code cell whose output contains `text`."""
+    found = [printed(cell) for cell in code_cells(notebook) if text in printed(cell)]
+    assert len(found) == 1, f"{len(found)} cells print {text!r}"
+    return found[0]
+
+
+def printed_line(notebook, start):
+    """The one printed line that starts with `start`."""
+    found = [line for line in lines(notebook) if line.startswith(start)]
+    assert len(found) == 1, f"{len(found)} printed lines start with {start!r}"
+    return found[0]
+
+
+def both_say(notebook, *texts):
+    """Each text is printed by a code cell and quoted in the prose."""
+    shown = "\n".join(lines(notebook))
+    for text in texts:
+        assert text in shown, f"{text!r} is not printed"
+        assert text in told(notebook), f"{text!r} is not in the prose"
+
+
+def defined(notebook, namespace, *names):
+    """Run the notebook's own top-level definitions of `names` (every function it defines if
+    none are named), and nothing else, in `namespace`: a dict of what they use. Returns it."""
+    for cell in code_cells(notebook):
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.FunctionDef) and (not names or node.name in names):
+                exec(ast.unparse(node), namespace)  # noqa: S102 (the repository's own code)
+    return namespace
 
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, default_run, lines, read, text_differences
+from conftest import ROOT, default_run, flat, lines, read, text_differences
 
 import np_mlp_digits
 import np_slp_digits
@@ -88,7 +88,7 @@ def test_readme_flag_table_is_what_the_scripts_accept():
         with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
             module.main(["--help"])
         defaults.update(re.findall(r"(--[a-z-]+) \S+\s+.*?\(default: ([\d.]+)\)",
-                                   " ".join(out.getvalue().split())))
+                                   flat(out.getvalue())))
     assert rows == defaults
 
 
@@ -118,7 +118,7 @@ def test_the_readme_is_short_and_starts_a_newcomer_in_order():
 
 
 def test_the_readme_states_the_writers_and_the_readers_held_out_count():
-    text = " ".join(readme().split())
+    text = flat(readme())
     assert "1,797 digits written by **13 people**" in text
     lab = "\n".join(lines(read("labs/own_handwriting.ipynb")))
     count = re.search(r"more writers: (\d+) of 1000 right", lab).group(1)
@@ -212,7 +212,7 @@ def test_every_notebook_time_quoted_is_the_benchmarks_median():
     assert {"np_slp_digits.ipynb", "np_mlp_digits.ipynb"} <= set(medians)
     for notebook in medians:  # a teacher reads the time in the notebook's first cell
         first_cell = json.loads((ROOT / notebook).read_text(encoding="utf-8"))["cells"][0]
-        quoted = re.search(r"about (\d+) seconds", " ".join("".join(first_cell["source"]).split()))
+        quoted = re.search(r"about (\d+) seconds", flat("".join(first_cell["source"])))
         assert quoted or "labs/" in notebook or "exercises/" in notebook, notebook
         assert not quoted or quoted.group(1) == medians[notebook], notebook
 

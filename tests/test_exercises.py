@@ -1,5 +1,5 @@
 """The exercises: every check passes the solutions, says "not done yet" to the untouched
-skeletons and gives each planted mistake its own hint; no solution is printed in a walkthrough;
+skeletons and gives each planted mistake its own hint; no solution is printed in a lesson;
 and the student notebooks are exactly what tools/make_student_notebooks.py makes."""
 
 import ast
@@ -16,20 +16,20 @@ import textwrap
 import nbformat
 import numpy as np
 import pytest
-from conftest import ROOT, execute_all, text_differences
+from conftest import ROOT, flat, in_git, read, text_differences
 
 import np_mlp_digits as mlp
 import np_slp_digits as slp
 from compare_models import paired_comparison
 
-EXERCISES = ROOT / "exercises"
-sys.path.insert(0, str(EXERCISES))
-import checks  # noqa: E402
-import tools.make_student_notebooks as maker  # noqa: E402
+import checks
+import tools.make_student_notebooks as maker
 
-NOTEBOOKS = maker.NOTEBOOKS
+EXERCISES = ROOT / "exercises"
+NAMES = maker.NOTEBOOKS
+NOTEBOOKS = [f"exercises/{folder}{name}" for name in NAMES for folder in ("solutions/", "")]
 NUMBERS = {"slp_exercises.ipynb": list(range(1, 8)), "mlp_exercises.ipynb": list(range(8, 15))}
-WALKTHROUGHS = {"slp_exercises.ipynb": "np_slp_digits.ipynb",
+LESSON_OF = {"slp_exercises.ipynb": "np_slp_digits.ipynb",
                 "mlp_exercises.ipynb": "np_mlp_digits.ipynb"}
 VERDICT = re.compile(r"^Exercise (\d+) \([^)]+\): (correct\.|not done yet|not right yet\.)")
 GRADE_ID = re.compile(r"^[a-zA-Z0-9_\-]+$")  # nbgrader's pattern for grade_id
@@ -37,22 +37,12 @@ GRADE_ID = re.compile(r"^[a-zA-Z0-9_\-]+$")  # nbgrader's pattern for grade_id
 
 @pytest.fixture(scope="module")
 def solutions():
-    return {name: nbformat.read(EXERCISES / "solutions" / name, as_version=4)
-            for name in NOTEBOOKS}
+    return {name: read(f"exercises/solutions/{name}") for name in NAMES}
 
 
 @pytest.fixture(scope="module")
 def students():
-    return {name: nbformat.read(EXERCISES / name, as_version=4) for name in NOTEBOOKS}
-
-
-@pytest.fixture(scope="module")
-def fresh():
-    """All four notebooks, each run from a fresh kernel in its own folder."""
-    paths = {(kind, name): f"exercises/{folder}{name}" for name in NOTEBOOKS
-             for kind, folder in [("solutions", "solutions/"), ("students", "")]}
-    notebooks = execute_all(list(paths.values()))
-    return {key: notebooks[path] for key, path in paths.items()}
+    return {name: read(f"exercises/{name}") for name in NAMES}
 
 
 def stream_text(cell, name="stdout"):
@@ -81,16 +71,16 @@ def errors_and_warnings(notebook):
 # --- the notebooks, run as a class would run them ---------------------------------------
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", NAMES)
 def test_every_check_passes_on_the_solutions_run_fresh(name, fresh):
-    notebook = fresh["solutions", name]
+    notebook = fresh(f"exercises/solutions/{name}")
     assert errors_and_warnings(notebook) == []
     assert verdicts(notebook) == {number: "correct." for number in NUMBERS[name]}
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", NAMES)
 def test_student_notebooks_as_shipped_say_not_done_yet_and_raise_nothing(name, fresh):
-    notebook = fresh["students", name]
+    notebook = fresh(f"exercises/{name}")
     assert errors_and_warnings(notebook) == []
     assert verdicts(notebook) == {number: "not done yet" for number in NUMBERS[name]}
 
@@ -99,9 +89,9 @@ def printouts(notebook):
     return [stream_text(cell) for cell in notebook.cells if cell.cell_type == "code"]
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", NAMES)
 def test_committed_solutions_show_what_a_fresh_run_prints(name, solutions, fresh):
-    pairs = list(zip(printouts(solutions[name]), printouts(fresh["solutions", name])))
+    pairs = list(zip(printouts(solutions[name]), printouts(fresh(f"exercises/solutions/{name}"))))
     assert len(pairs) == len(printouts(solutions[name]))
     assert [line for committed, now in pairs for line in text_differences(committed, now)] == []
 
@@ -117,7 +107,7 @@ def test_the_printout_comparison_tolerates_last_digits_and_catches_real_changes(
         assert text_differences(text, real_change) != []
 
 
-# --- no exercise is answered in its walkthrough ------------------------------------------
+# --- no exercise is answered in its lesson ------------------------------------------
 
 
 def statements(source):
@@ -136,38 +126,38 @@ def solution_blocks(notebook):
             yield textwrap.dedent(block)
 
 
-def printed_in(block, walkthrough_bodies):
-    """True if the block's statements, in order, appear together in a walkthrough's code."""
+def printed_in(block, lesson_bodies):
+    """True if the block's statements, in order, appear together in a lesson's code."""
     wanted = statements(block)[0]
     n = len(wanted)
-    return any(body[i:i + n] == wanted for body in walkthrough_bodies
+    return any(body[i:i + n] == wanted for body in lesson_bodies
                for i in range(len(body) - n + 1))
 
 
 @functools.lru_cache(maxsize=None)
-def walkthrough_statements():
-    return [body for name in NOTEBOOKS for source in walkthrough_code(name)
+def lesson_statements():
+    return [body for name in NAMES for source in lesson_code(name)
             for body in statements(source)]
 
 
 @functools.lru_cache(maxsize=None)
-def walkthrough_code(name):
-    notebook = nbformat.read(ROOT / WALKTHROUGHS[name], as_version=4)
+def lesson_code(name):
+    notebook = read(LESSON_OF[name])
     return tuple(cell.source for cell in notebook.cells if cell.cell_type == "code"
                  and not cell.source.lstrip().startswith(("%", "!")))
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_no_solution_is_printed_in_a_walkthrough(name, solutions):
-    cells = walkthrough_statements()
+@pytest.mark.parametrize("name", NAMES)
+def test_no_solution_is_printed_in_a_lesson(name, solutions):
+    cells = lesson_statements()
     blocks = list(solution_blocks(solutions[name]))
     assert len(blocks) >= len(NUMBERS[name])
     assert [block for block in blocks if printed_in(block, cells)] == []
 
 
-def test_a_solution_copied_from_the_walkthrough_is_caught():
-    cells = walkthrough_statements()
-    backward_cell = next(source for source in walkthrough_code("mlp_exercises.ipynb")
+def test_a_solution_copied_from_the_lesson_is_caught():
+    cells = lesson_statements()
+    backward_cell = next(source for source in lesson_code("mlp_exercises.ipynb")
                          if source.startswith("def backward("))
     body = ast.parse(backward_cell).body[0].body[1:]  # the function's statements, no docstring
     copied = "\n".join(ast.unparse(node) for node in body)
@@ -179,14 +169,14 @@ def test_a_solution_copied_from_the_walkthrough_is_caught():
 # --- the student notebooks are made from the solutions -----------------------------------
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", NAMES)
 def test_committed_student_notebooks_are_what_the_generator_makes(name, solutions):
     made = maker.notebook_text(maker.student_version(solutions[name]))
-    assert made == (EXERCISES / name).read_text(encoding="utf-8"), (
-        "run: python -m tools.make_student_notebooks")
+    committed = in_git(f"exercises/{name}") or (EXERCISES / name).read_text(encoding="utf-8")
+    assert made == committed, "run python -m tools.make_student_notebooks, and commit its output"
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", NAMES)
 def test_student_notebooks_hold_no_solution(name, solutions, students):
     for solution, student in zip(solutions[name].cells, students[name].cells):
         assert student.get("id") == solution.get("id")
@@ -218,16 +208,16 @@ def test_the_generator_stubs_each_block_at_its_indentation():
 # --- what the notebooks hold ------------------------------------------------------------
 
 
-def walkthrough_sections(notebook_name):
-    notebook = nbformat.read(ROOT / notebook_name, as_version=4)
+def lesson_sections(notebook_name):
+    notebook = read(notebook_name)
     return {re.sub(r"^\d+\.\s*", "", line.lstrip("#").strip())
             for cell in notebook.cells if cell.cell_type == "markdown"
             for line in cell.source.splitlines() if line.startswith("#")}
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", NAMES)
 def test_each_exercise_has_a_task_a_skeleton_and_a_check_naming_real_sections(name, solutions):
-    cells, sections = solutions[name].cells, walkthrough_sections(WALKTHROUGHS[name])
+    cells, sections = solutions[name].cells, lesson_sections(LESSON_OF[name])
     headings = [(i, re.match(r"^## Exercise (\d+): (.+)", cell.source))
                 for i, cell in enumerate(cells) if cell.cell_type == "markdown"]
     headings = [(i, match) for i, match in headings if match]
@@ -244,10 +234,10 @@ def test_each_exercise_has_a_task_a_skeleton_and_a_check_naming_real_sections(na
     source = (EXERCISES / "checks.py").read_text(encoding="utf-8")
     for notebook, section in re.findall(r'@_exercise\(\d+, "[^"]+", (\w+), "([^"]+)"\)',
                                         source):  # every hint's "read this" exists
-        assert section in walkthrough_sections(getattr(checks, notebook)), section
+        assert section in lesson_sections(getattr(checks, notebook)), section
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", NAMES)
 def test_cells_carry_nbgrader_metadata(name, solutions):
     ids = []
     for cell in solutions[name].cells:
@@ -264,7 +254,7 @@ def test_cells_carry_nbgrader_metadata(name, solutions):
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", NAMES)
 def test_committed_notebooks_are_clean(name, solutions, students):
     solution, student = solutions[name], students[name]
     for notebook in (solution, student):
@@ -277,23 +267,6 @@ def test_committed_notebooks_are_clean(name, solutions, students):
     assert socket.gethostname() not in text
     student_code = [cell for cell in student.cells if cell.cell_type == "code"]
     assert all(cell.outputs == [] and cell.execution_count is None for cell in student_code)
-
-
-def test_no_line_is_longer_than_100_characters():
-    sources = {path.name: path.read_text(encoding="utf-8")
-               for path in [EXERCISES / "checks.py", ROOT / "tools" / "make_student_notebooks.py",
-                            ROOT / "tests" / "test_exercises.py"]}
-    for folder in (EXERCISES, EXERCISES / "solutions"):
-        for name in NOTEBOOKS:
-            notebook = nbformat.read(folder / name, as_version=4)
-            sources[f"{folder.name}/{name}"] = "\n".join(
-                cell.source for cell in notebook.cells if cell.cell_type == "code")
-            for cell in notebook.cells:
-                if cell.cell_type == "code":
-                    ast.parse(cell.source)
-    long = [(name, line) for name, text in sources.items() for line in text.splitlines()
-            if len(line) > 100]
-    assert long == []
 
 
 # --- planted mistakes: each gets its own hint ----------------------------------------------
@@ -338,7 +311,7 @@ def test_exercise_1_accepts_zeroing_the_constant_pixel_in_both_splits(capsys):
     accepts(checks.rescale, capsys, lambda a, b: rescale(a, b, zero_constant_in_test=True))
     rejects(checks.rescale, capsys, lambda a, b: (rescale(a, b)[0], rescale(b, b)[0]),
             hint="scale them with the training images' numbers")
-    rejects(checks.rescale, capsys, slp.standardise, hint="that is the walkthrough's standardise")
+    rejects(checks.rescale, capsys, slp.standardise, hint="that is the lesson's standardise")
 
 
 def softmax_t(logits, T):
@@ -584,7 +557,7 @@ def test_exercise_14_settings_chosen_on_training_images_are_caught(capsys):
 
 
 def test_checks_run_from_the_files_the_readme_says_to_copy_for_nbgrader(tmp_path):
-    readme = " ".join((EXERCISES / "README.md").read_text(encoding="utf-8").split())
+    readme = flat((EXERCISES / "README.md").read_text(encoding="utf-8"))
     assert ("`exercises/checks.py`, both scripts, `gradient_check.py` and `compare_models.py` into"
             in readme)
     for name in ["exercises/checks.py", "np_slp_digits.py", "np_mlp_digits.py", "gradient_check.py",

@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pytest
 from conftest import make_params
-from gradient_check import numerical_gradient, relative_error
 from compare_models import paired_comparison
+from gradient_check import numerical_gradient, relative_error
 
 
 # --- softmax ---------------------------------------------------------------------------

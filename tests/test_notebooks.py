@@ -1,15 +1,18 @@
-"""Every notebook that teaches (the two walkthroughs and the labs) runs from a fresh kernel,
-shows what a fresh run shows, and is committed clean; the walkthroughs hold the scripts'
-teaching functions as they are in the scripts, and no command-line or argument plumbing."""
+"""Every notebook that teaches (the two lessons and the labs) runs from a fresh kernel, shows
+what a fresh run shows, and is committed clean; the lessons hold the scripts' teaching
+functions as they are in the scripts, and no command-line or argument plumbing."""
 
 import ast
 import copy
 import re
+import shutil
 import socket
+import subprocess
 
+import nbformat
 import pytest
-from conftest import (LESSONS, ROOT, WALKTHROUGHS, code_cells, lines, output_differences,
-                      printed, read, text_differences)
+from conftest import (LESSONS, ROOT, TEACHING, code_cells, lines, output_differences, printed,
+                      read, text_differences)
 from tools.sync_notebooks import PLUMBING, script_definitions
 
 FIGURE_MAKERS = {"plt.subplots", "plt.figure", "plt.subplot_mosaic"}
@@ -18,7 +21,7 @@ NO_NEW_GRADIENT = {"labs/own_handwriting.ipynb", "labs/how_good.ipynb",
                    "labs/learning_rate_and_batches.ipynb"}
 
 
-def definitions(notebook):
+def defined_functions(notebook):
     """{name: [ast dump, ...]} of every top-level function and class the code cells define."""
     found = {}
     for cell in code_cells(notebook):
@@ -31,7 +34,7 @@ def definitions(notebook):
 def differences(script, notebook):
     """The script's teaching functions that the notebook lacks, repeats or defines otherwise,
     and the plumbing it defines although it should not."""
-    in_notebook = definitions(notebook)
+    in_notebook = defined_functions(notebook)
     wrong = [name for name in PLUMBING if name in in_notebook]
     for name, source in script_definitions(ROOT / script).items():
         if name not in PLUMBING and in_notebook.get(name) != [ast.dump(ast.parse(source).body[0])]:
@@ -39,8 +42,8 @@ def differences(script, notebook):
     return wrong
 
 
-@pytest.mark.parametrize("script, notebook", WALKTHROUGHS.items())
-def test_a_walkthrough_holds_the_scripts_teaching_functions_and_no_plumbing(script, notebook):
+@pytest.mark.parametrize("script, notebook", LESSONS.items())
+def test_a_lesson_holds_the_scripts_teaching_functions_and_no_plumbing(script, notebook):
     assert differences(script, read(notebook)) == []
 
 
@@ -56,18 +59,37 @@ def test_the_comparison_catches_an_edited_function_a_missing_one_and_plumbing():
     assert sorted(differences("np_mlp_digits.py", notebook)) == ["backward", "check_X", "one_hot"]
 
 
-@pytest.mark.parametrize("name", LESSONS)
-def test_a_notebook_runs_from_a_fresh_kernel_without_errors_or_warnings(name, fresh_lessons):
-    outputs = [output for cell in code_cells(fresh_lessons[name]) for output in cell.outputs]
+@pytest.mark.parametrize("name", TEACHING)
+def test_a_notebook_runs_from_a_fresh_kernel_without_errors_or_warnings(name, fresh):
+    outputs = [output for cell in code_cells(fresh(name)) for output in cell.outputs]
     assert [o for o in outputs if o.output_type == "error"] == []
     assert [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"] == []
 
 
-@pytest.mark.parametrize("name", LESSONS)
-def test_committed_outputs_are_what_a_fresh_run_prints(name, fresh_lessons):
+@pytest.mark.parametrize("name", TEACHING)
+def test_committed_outputs_are_what_a_fresh_run_prints(name, fresh):
     committed = read(name)
-    assert len(code_cells(committed)) == len(code_cells(fresh_lessons[name]))
-    assert output_differences(committed, fresh_lessons[name]) == []
+    assert len(code_cells(committed)) == len(code_cells(fresh(name)))
+    assert output_differences(committed, fresh(name)) == []
+
+
+def test_a_notebook_run_and_saved_in_jupyter_is_read_as_committed(tmp_path):
+    # As JupyterLab saves a notebook a student ran: new outputs, counts and metadata.
+    shutil.copy(ROOT / "labs" / "how_good.ipynb", tmp_path / "lab.ipynb")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    for command in (["init", "-q"], ["add", "lab.ipynb"], ["commit", "-qm", "lab"]):
+        subprocess.run(git + command, check=True)
+    saved = nbformat.read(tmp_path / "lab.ipynb", as_version=4)
+    for cell in code_cells(saved):
+        cell.execution_count, cell.outputs = 41, []
+    saved.metadata.language_info.version = "3.99.0"
+    nbformat.write(saved, tmp_path / "lab.ipynb")
+    committed = read("lab.ipynb", root=tmp_path)
+    assert [cell.execution_count for cell in code_cells(committed)][:2] == [1, 2]
+    # A change to the code is what a maintainer is testing: the working copy is read.
+    saved.cells[-1].source += "\n# changed"
+    nbformat.write(saved, tmp_path / "lab.ipynb")
+    assert read("lab.ipynb", root=tmp_path).cells[-1].source.endswith("# changed")
 
 
 def test_the_output_comparison_forgives_last_digits_and_nothing_more():
@@ -82,7 +104,7 @@ def test_the_output_comparison_forgives_last_digits_and_nothing_more():
     assert text_differences("a\nb", "a") != []
 
 
-@pytest.mark.parametrize("name", LESSONS)
+@pytest.mark.parametrize("name", TEACHING)
 def test_a_committed_notebook_is_clean(name):
     notebook = read(name)
     cells = code_cells(notebook)
@@ -96,7 +118,7 @@ def test_a_committed_notebook_is_clean(name):
     assert images <= {"image/png"}
 
 
-@pytest.mark.parametrize("name", LESSONS)
+@pytest.mark.parametrize("name", TEACHING)
 def test_every_gradient_check_printed_passes(name):
     # (a planted bug's line does not start so: that check is meant to fail)
     checks = [line for line in lines(read(name)) if line.startswith("gradient check")]
@@ -106,7 +128,7 @@ def test_every_gradient_check_printed_passes(name):
         assert error <= 1e-6, line  # float64 central differences: ~1e-9 when right
 
 
-@pytest.mark.parametrize("name", LESSONS)
+@pytest.mark.parametrize("name", TEACHING)
 def test_every_figure_lays_itself_out(name):
     # The notebooks switch off Jupyter's crop (bbox_inches=None), which would draw every
     # figure twice; a figure that does not lay itself out could then lose its labels.

@@ -202,7 +202,7 @@ def test_an_image_unlike_every_training_image_is_unsure(model, name):
     grey = UNLIKE[name]()
     assert read(model, grey).startswith("unsure (")
     # The novelty check is what says so: without it (the planted bug), the network alone
-    # answers; for most of these it is confident, as the reviewer found (next test).
+    # answers; for most of these it is confident (next test).
     assert read_digit.novelty(read_digit.features_from_grey(grey), *NOVELTY)
 
 

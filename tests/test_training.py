@@ -229,7 +229,7 @@ def test_each_script_reads_docstring_imports_functions_with_load_data_early():
         assert body[first_def].name == "load_data" and body[first_def].lineno < 45
 
 
-# The budget: the file is the algorithm, robustness a few lines.
+# A line budget: the file is the algorithm, robustness a few lines.
 LINE_BUDGET = {"np_slp_digits.py": 245, "np_mlp_digits.py": 260}
 ALGORITHM = ["load_data", "standardise", "one_hot", "log_softmax", "softmax", "init_params",
              "forward", "loss", "backward", "predict", "accuracy", "train"]

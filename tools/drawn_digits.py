@@ -60,7 +60,7 @@ def png_bytes(image, mode="L", **save):
     return buffer.getvalue()
 
 
-# The photo flaws of issue 20, each applied to a clean drawing (grey 0..1, 200 x 200).
+# Photo flaws, each applied to a clean drawing (grey 0..1, 200 x 200).
 
 def speck(grey):
     out = grey.copy()
@@ -113,7 +113,7 @@ FLAWS = {"speck": speck, "lighting gradient": lighting, "ruled paper": ruled,
 
 
 def flawed_files(grey):
-    """{flaw: (file bytes, suffix)} for every flaw of issue 20 applied to one drawing."""
+    """{flaw: (file bytes, suffix)} for every photo flaw applied to one drawing."""
     files = {name: (png_bytes(flaw(grey)), ".png") for name, flaw in FLAWS.items()}
     files["white ink, transparent"] = (png_bytes(white_on_transparent(grey)), ".png")
     rotated, exif = exif_rotated(grey)

@@ -1,19 +1,20 @@
 """labs/own_handwriting.ipynb: its paired counts carry the exact p, and the final model meets
-issue 20's target. (That it runs fresh and prints what is committed: test_notebooks.py.)"""
+the target of 90 % on held-out handwriting. (That it runs fresh and prints what is committed:
+test_notebooks.py.)"""
 
 import re
 
-from conftest import lines, read
+from conftest import lines
 from scipy.stats import binomtest
 
-LAB = "labs/own_handwriting.ipynb"
+NOTEBOOK = "labs/own_handwriting.ipynb"
 PAIRED = re.compile(r"only (.+) right: (\d+), only (.+) right: (\d+), exact sign test p = (\S+)")
 
 
-def test_every_paired_comparison_has_the_exact_sign_test_p_value():
+def test_every_paired_comparison_has_the_exact_sign_test_p_value(notebook):
     # An independent reference (SciPy's binomial test): a one-sided p, or a p from the normal
     # approximation, would not match at two significant figures.
-    found = [match for line in lines(read(LAB)) if (match := PAIRED.search(line))]
+    found = [match for line in lines(notebook) if (match := PAIRED.search(line))]
     assert len(found) == 4
     for match in found:
         only_a, only_b, printed = int(match[2]), int(match[4]), match[5]
@@ -21,8 +22,8 @@ def test_every_paired_comparison_has_the_exact_sign_test_p_value():
         assert printed == f"{expected:.2g}", match[0]
 
 
-def test_the_final_model_meets_the_target_on_held_out_handwriting(fresh_lessons):
-    # The lab loads models/read_digit.npz, the model read_digit.py uses: issue 20's target is
-    # at least 90 % of the 1,000 held-out real digits. (A fresh run, so the count is true.)
-    count = re.search(r"more writers: (\d+) of 1000 right", "\n".join(lines(fresh_lessons[LAB])))
+def test_the_final_model_meets_the_target_on_held_out_handwriting(fresh):
+    # The lab loads models/read_digit.npz, the model read_digit.py uses: the target is at
+    # least 90 % of the 1,000 held-out real digits. (A fresh run, so the count is true.)
+    count = re.search(r"more writers: (\d+) of 1000 right", "\n".join(lines(fresh(NOTEBOOK))))
     assert count and int(count[1]) >= 900

@@ -14,17 +14,12 @@ import re
 import np_slp_digits as slp
 import numpy as np
 import pytest
-from conftest import code_cells, default_run, lines, numbers_agree, prose, read
+from conftest import code_cells, default_run, defined, lines, numbers_agree, prose, told
 from compare_models import paired_comparison
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-LAB = "labs/pixels_and_penalties.ipynb"
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return read(LAB)
+NOTEBOOK = "labs/pixels_and_penalties.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -44,24 +39,25 @@ def chosen_rates(notebook):
     return {"raw 0-16": float(found.group(1)), "standardised": float(found.group(2))}
 
 
-def test_each_choice_is_the_lowest_validation_loss_printed(lab):
-    table = [line for line in lines(lab) if line.startswith(("validation loss at lr", "pixels "))]
+def test_each_choice_is_the_lowest_validation_loss_printed(notebook):
+    table = [line for line in lines(notebook)
+             if line.startswith(("validation loss at lr", "pixels "))]
     rates = [float(x) for x in table[0].split()[4:]]
     for row, name in zip(table[1:], ["raw 0-16", "standardised"]):
         cells = re.findall(r"> 2\.30|\d+\.\d+", row.replace("pixels " + name, ""))
         values = [np.inf if cell == "> 2.30" else float(cell) for cell in cells]
         assert len(values) == len(rates)
-        assert rates[int(np.argmin(values))] == chosen_rates(lab)[name]
-    code = "\n".join(cell.source for cell in code_cells(lab))
-    assert "validation" in prose(lab) and "X_val" in code and "y_val" in code
+        assert rates[int(np.argmin(values))] == chosen_rates(notebook)[name]
+    code = "\n".join(cell.source for cell in code_cells(notebook))
+    assert "validation" in prose(notebook) and "X_val" in code and "y_val" in code
 
 
 @pytest.fixture(scope="module")
-def finals(lab, split):
+def finals(notebook, split):
     """{version: test predictions, per-image test losses} of the two retrained models."""
     y_train, y_test = split["y"]
     result = {}
-    for name, lr in chosen_rates(lab).items():
+    for name, lr in chosen_rates(notebook).items():
         X_train, X_test = split[name]
         params, _ = slp.train(X_train, y_train, lr=lr, verbose=False)
         log_P = slp.forward(params, X_test)[1]["log_P"]
@@ -89,33 +85,34 @@ def paired_problems(notebook, finals, y_test):
     return problems
 
 
-def test_raw_against_standardised_is_a_paired_comparison_of_the_printed_models(lab, finals, split):
+def test_raw_against_standardised_is_a_paired_comparison_of_the_printed_models(notebook, finals,
+                                                                                split):
     y_test = split["y"][1]
-    assert paired_problems(lab, finals, y_test) == []
+    assert paired_problems(notebook, finals, y_test) == []
     for name, (pred, _) in finals.items():
-        assert f"{name:<13} lr {chosen_rates(lab)[name]:<5g} test accuracy " \
-               f"{np.mean(pred == y_test):.1%} of 360" in lines(lab)
-    only_raw, only_std, p_text = paired_line(lab)
-    said = " ".join(prose(lab).split())
+        assert f"{name:<13} lr {chosen_rates(notebook)[name]:<5g} test accuracy " \
+               f"{np.mean(pred == y_test):.1%} of 360" in lines(notebook)
+    only_raw, only_std, p_text = paired_line(notebook)
+    said = told(notebook)
     assert f"{only_raw + only_std} images" in said and f"{only_raw} against {only_std}" in said
     assert f"probability {p_text}" in said
     assert float(p_text) > 0.05 and "No clear difference in accuracy here" in said  # the verdict
 
 
-def test_swapped_paired_counts_are_caught(lab, finals, split):
-    planted = copy.deepcopy(lab)
+def test_swapped_paired_counts_are_caught(notebook, finals, split):
+    planted = copy.deepcopy(notebook)
     for cell in code_cells(planted):
         for output in cell.get("outputs", []):
             if output.get("name") == "stdout" and "only raw right" in output.text:
-                only_raw, only_std, _ = paired_line(lab)
+                only_raw, only_std, _ = paired_line(notebook)
                 output.text = output.text.replace(f"right: {only_raw}, only standardised right: "
                                                   f"{only_std}", f"right: {only_std}, only "
                                                   f"standardised right: {only_raw}")
     assert len(paired_problems(planted, finals, split["y"][1])) == 1
 
 
-def test_the_loss_difference_is_given_with_its_noise_and_no_more_is_claimed(lab, finals):
-    text = "\n".join(lines(lab))
+def test_the_loss_difference_is_given_with_its_noise_and_no_more_is_claimed(notebook, finals):
+    text = "\n".join(lines(notebook))
     mean, se, low, high = re.search(
         r"raw minus standardised: (\S+), standard error (\S+), 95% bootstrap interval (\S+) "
         r"to (\S+)", text).groups()
@@ -128,41 +125,36 @@ def test_the_loss_difference_is_given_with_its_noise_and_no_more_is_claimed(lab,
         found = re.search(rf"{name}\s+test loss (\S+); its 3 worst images carry (\d+)%", text)
         assert numbers_agree(found.group(1), f"{losses.mean():.3f}")
         assert abs(int(found.group(2)) - 100 * share) <= 0.5 + 1e-9
-        assert f"{found.group(2)} %" in prose(lab)
-    assert "no clear difference in loss either" in " ".join(prose(lab).split())
+        assert f"{found.group(2)} %" in prose(notebook)
+    assert "no clear difference in loss either" in told(notebook)
 
 
-def test_standardising_changes_which_learning_rate_works(lab):
-    rates = chosen_rates(lab)
+def test_standardising_changes_which_learning_rate_works(notebook):
+    rates = chosen_rates(notebook)
     ratio = rates["standardised"] / rates["raw 0-16"]
     assert 20 <= ratio <= 40  # "about 30 times smaller"
-    said = " ".join(prose(lab).split())
+    said = told(notebook)
     assert f"best rate, {rates['raw 0-16']:g}, is about 30 times smaller" in said
 
 
 def lab_functions(notebook):
     """The lab's own L1 functions, run against the script's."""
-    namespace = {"np": np, **{name: getattr(slp, name) for name in
-                              ["loss", "backward", "forward", "init_params", "one_hot"]}}
-    for cell in code_cells(notebook):
-        body = ast.parse(cell.source).body
-        if len(body) == 1 and isinstance(body[0], ast.FunctionDef):
-            exec(cell.source, namespace)  # noqa: S102 (the lab's own, committed code)
-    return namespace
+    return defined(notebook, {"np": np, **{name: getattr(slp, name) for name in
+                              ["loss", "backward", "forward", "init_params", "one_hot"]}})
 
 
 @pytest.fixture(scope="module")
-def penalised(lab, split):
+def penalised(notebook, split):
     std_train, _ = split["standardised"]
     y_train = split["y"][0]
     return {"no penalty": default_run(slp)[0],  # load_data's split: the same pixels
             "L2, λ = 0.01": slp.train(std_train, y_train, weight_decay=0.01, verbose=False)[0],
-            "L1, λ = 0.01": lab_functions(lab)["train_l1"](std_train, y_train, l1=0.01)}
+            "L1, λ = 0.01": lab_functions(notebook)["train_l1"](std_train, y_train, l1=0.01)}
 
 
-def test_the_penalty_table_is_what_the_penalties_do(lab, penalised, split):
+def test_the_penalty_table_is_what_the_penalties_do(notebook, penalised, split):
     std_test, y_test = split["standardised"][1], split["y"][1]
-    rows = {line[:13].strip(): line[13:].split() for line in lines(lab)
+    rows = {line[:13].strip(): line[13:].split() for line in lines(notebook)
             if line.startswith(("no penalty", "L2, λ", "L1, λ")) and "change" not in line}
     pred = {name: slp.predict(model, std_test) for name, model in penalised.items()}
     for name, model in penalised.items():
@@ -182,10 +174,10 @@ def test_the_penalty_table_is_what_the_penalties_do(lab, penalised, split):
     assert float(rows["L1, λ = 0.01"][-1]) > 0.05  # "not clear" on the test images
 
 
-def test_pruning_shows_what_l1_keeps_and_what_it_does_not(lab, penalised, split):
+def test_pruning_shows_what_l1_keeps_and_what_it_does_not(notebook, penalised, split):
     std_test = split["standardised"][1]
     n_zeroed = int(np.sum(np.abs(penalised["L1, λ = 0.01"]["W"]) < 0.01))
-    text = "\n".join(lines(lab))
+    text = "\n".join(lines(notebook))
     assert f"zeroing each model's {n_zeroed} smallest weights" in text
     for name, model in penalised.items():
         W = model["W"].copy()
@@ -199,8 +191,8 @@ def test_pruning_shows_what_l1_keeps_and_what_it_does_not(lab, penalised, split)
             assert changed < 36  # "also keep most of their predictions" (90 % or more)
 
 
-def test_the_l1_gradient_check_passes(lab):
-    checks = [line for line in lines(lab) if line.startswith("gradient check ")]
+def test_the_l1_gradient_check_passes(notebook):
+    checks = [line for line in lines(notebook) if line.startswith("gradient check ")]
     assert len(checks) == 2
     for line in checks:
         assert float(re.search(r"relative error (\S+)", line).group(1)) <= 1e-6

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import code_cells, default_run, lines, prose, read
+from conftest import code_cells, default_run, defined, flat, lines, prose
 from scipy.stats import binomtest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -16,17 +16,8 @@ from sklearn.svm import SVC
 import np_mlp_digits as mlp
 from compare_models import paired_comparison
 
-NAME = "labs/how_good.ipynb"
+NOTEBOOK = "labs/how_good.ipynb"
 ROW = re.compile(r"(\d)\s+(\w+) vs (\w+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+(.+)")
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return read(NAME)
-
-
-def flat(text):
-    return " ".join(text.split())
 
 
 def right_counts(notebook):
@@ -84,43 +75,43 @@ def problems(notebook):
     return found
 
 
-def test_the_tables_and_the_prose_agree(lab):
-    assert problems(lab) == []
+def test_the_tables_and_the_prose_agree(notebook):
+    assert problems(notebook) == []
 
 
-def test_a_wrong_count_or_verdict_is_caught(lab):
-    planted = copy.deepcopy(lab)
+def test_a_wrong_count_or_verdict_is_caught(notebook):
+    planted = copy.deepcopy(notebook)
     cell = next(cell for cell in code_cells(planted) if "PAIRS = [" in cell.source)
     output = cell.outputs[0]
     line = next(line for line in output.text.splitlines() if "0      tuned vs defaults" in line)
     output.text = output.text.replace(line, line.replace("no clear difference", "tuned ahead"))
     assert any("verdict" in problem for problem in problems(planted))
-    planted = copy.deepcopy(lab)
+    planted = copy.deepcopy(notebook)
     for cell in planted.cells:
         if cell.cell_type == "markdown":
             cell.source = cell.source.replace("348, 352 and 351", "351, 352 and 351")
     assert any("tuned' counts" in problem for problem in problems(planted))
 
 
-def test_the_outer_split_sizes_are_what_the_lab_says(lab):
+def test_the_outer_split_sizes_are_what_the_lab_says(notebook):
     X, X_test, _, _ = mlp.load_data(test_size=0.2, seed=0)
-    assert f"{len(X):,} training images and {len(X_test)} test images" in flat(prose(lab))
-    _, history = default_run(mlp)  # the walkthrough's result the lab starts from
-    assert f"{100 * history[-1]['test_acc']:.1f} % of its 360" in flat(prose(lab))
-    assert "1,797 digits come from 13 people" in flat(prose(lab))
+    assert f"{len(X):,} training images and {len(X_test)} test images" in flat(prose(notebook))
+    _, history = default_run(mlp)  # lesson 2's result the lab starts from
+    assert f"{100 * history[-1]['test_acc']:.1f} % of its 360" in flat(prose(notebook))
+    assert "1,797 digits come from 13 people" in flat(prose(notebook))
 
 
-def test_split_0_is_re_derived(lab):
+def test_split_0_is_re_derived(notebook):
     """Validation's choice on split 0, and the tuned network against the defaults and the SVM."""
     namespace = {}
-    exec(code_cells(lab)[0].source.replace('sys.path.insert(0, "..")', ""), namespace)
-    exec(next(cell.source for cell in code_cells(lab) if "def choose_settings(" in cell.source),
-         namespace)
+    exec(code_cells(notebook)[0].source.replace('sys.path.insert(0, "..")', ""), namespace)
+    defined(notebook, namespace)
     pixels, labels = load_digits(return_X_y=True)
     outer_pixels, _, outer_labels, _ = train_test_split(pixels, labels, test_size=0.2,
                                                         stratify=labels, random_state=0)
     best, _ = namespace["choose_settings"](outer_pixels, outer_labels, 0)
-    shown = next(line for line in lines(lab) if line.startswith("0      ") and "hidden" in line)
+    shown = next(line for line in lines(notebook)
+                 if line.startswith("0      ") and "hidden" in line)
     assert shown.split()[1:9] == [str(best["hidden"]), "hidden,", "lr", f"{best['lr']:g},",
                                   "decay", f"{best['weight_decay']:g},", str(best["epochs"]),
                                   "epochs"]
@@ -129,11 +120,11 @@ def test_split_0_is_re_derived(lab):
     tuned = mlp.predict(mlp.train(X, y, seed=0, verbose=False, **settings)[0], X_test)
     defaults = mlp.predict(mlp.train(X, y, seed=0, verbose=False)[0], X_test)
     svm = SVC().fit(X, y).predict(X_test)
-    rows = {(row[1], row[2]): row[3:6] for row in comparisons(lab) if row[0] == 0}
+    rows = {(row[1], row[2]): row[3:6] for row in comparisons(notebook) if row[0] == 0}
     for (a, b), (pred_a, pred_b) in {("tuned", "defaults"): (tuned, defaults),
                                      ("tuned", "SVC"): (tuned, svm)}.items():
         only_a, only_b, p = paired_comparison(y_test, pred_a, pred_b)
         assert rows[a, b] == (only_a, only_b, round(p, 3))
-    right = right_counts(lab)
+    right = right_counts(notebook)
     assert [right["tuned"][0], right["defaults"][0], right["SVC"][0]] == \
         [int(np.sum(pred == y_test)) for pred in (tuned, defaults, svm)]
