@@ -2,7 +2,7 @@
 its commands are what CI and the workflow run, the benchmark runs, and every line of code fits
 on a projector.
 
-`python tests/test_docs.py` prints the README's tables and example output for pasting.
+`.venv/bin/python tests/test_docs.py` prints the README's tables and example output for pasting.
 """
 
 import ast
