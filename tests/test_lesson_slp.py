@@ -281,7 +281,7 @@ def test_the_errors_confidence_is_told_over_all_errors_as_printed(notebook):
     median_wrong = re.search(r"median top probability (\S+),", printed_line(notebook, "wrong:"))
     median_right = re.search(r"median top probability (\S+),", printed_line(notebook, "right:"))
     sorted_tops = NUMBER.findall(flat(printed(next(
-        cell for cell in code_cells(notebook) if "the errors' top probabilities" in printed(cell)
+        cell for cell in code_cells(notebook) if "errors, sorted:" in printed(cell)
     )).split("sorted:")[1]))
     confident = [value for value in sorted_tops if float(value) > 0.9]
     said = told(notebook)
