@@ -176,8 +176,8 @@ def cross_entropy(student):
         Mistake("the mean over an N x N block", lambda i: -np.mean(slp.log_softmax(
             i["logits"])[:, i["y"]]), "log_P[:, y] takes whole columns: pick one entry per "
             "row", "log_P[np.arange(N), y]"),
-        Symptom("a loss off in its last digits", lambda got, i: abs(got - _cross_entropy(**i))
-                < 1e-6, clipped),
+        Symptom("a loss off in its last digits", lambda got, i: 0 < abs(
+            got - _cross_entropy(**i)) < 1e-6, clipped),
         Symptom("a loss far too small where p underflows", lambda got, i: i["logits"].max() >
                 100 and _cross_entropy(**i) - got > 1, clipped),
     ], Hint("the mean over rows of -log p of the true class, log p from the logits",
@@ -459,6 +459,7 @@ def sgd_epoch(student):
     return "Every update matches the reference epoch, with and without weight decay."
 
 
+@functools.lru_cache(maxsize=None)
 def _outcome(lr):
     """(do 100 epochs of the script's training lower the loss, what they did)."""
     X_train, _, y_train, _ = _digits()
@@ -571,23 +572,32 @@ def paired_counts(student):
             f"p = {counts[2]:.3g}: no evidence either way.")
 
 
-def _val_counts(X_fit, y_fit, X_val, y_val, rates, decays, epochs):
-    """{(lr, weight_decay): (validation images right, training images right)}."""
+@functools.lru_cache(maxsize=None)
+def _val_counts(n, rates, decays, epochs):
+    """{(lr, weight_decay): (validation images right, training images right)}, the first n of
+    500 training images to fit, the rest to validate."""
+    X, y, _ = _images(500)
     counts = {}
     for lr, weight_decay in itertools.product(rates, decays):
-        params, _ = mlp.train(X_fit, y_fit, epochs=epochs, lr=lr, weight_decay=weight_decay,
+        params, _ = mlp.train(X[:n], y[:n], epochs=epochs, lr=lr, weight_decay=weight_decay,
                               verbose=False)
         counts[lr, weight_decay] = tuple(int(np.sum(mlp.predict(params, X) == y))
-                                         for X, y in ((X_val, y_val), (X_fit, y_fit)))
+                                         for X, y in ((X[n:], y[n:]), (X[:n], y[:n])))
     return counts
 
 
-def _best_by(key, pick=max, **changes):  # the student's pair is one of the best by key
-    def test(got, i):
-        counts = _val_counts(**{**i, **changes})
-        top = pick(key(c) for c in counts.values())
-        return got in [s for s, c in counts.items() if key(c) == top]
-    return test
+def _grid(i, epochs=None):  # the counts for a case's inputs
+    return _val_counts(len(i["X_fit"]), i["rates"], i["decays"], epochs or i["epochs"])
+
+
+def _best(counts, key=lambda c: c[0], pick=max):
+    top = pick(key(c) for c in counts.values())
+    return [(float(lr), float(wd)) for (lr, wd), c in counts.items() if key(c) == top]
+
+
+def _best_by(key, pick=max, epochs=None):  # one of the best by key, not by validation
+    return lambda got, i: got in _best(_grid(i, epochs), key, pick) and got not in _best(
+        _grid(i))
 
 
 @exercise("settings chosen on validation images", HOW_GOOD, "Nested selection")
@@ -599,10 +609,8 @@ def choose_settings(student):
                                      (100, (0.3, 1.0, 3.0), (0.0, 0.01, 0.1), 60)]:
         inputs = {"X_fit": X[:n], "y_fit": y[:n], "X_val": X[n:], "y_val": y[n:],
                   "rates": rates, "decays": decays, "epochs": epochs}
-        counts = _val_counts(**inputs)
-        best = max(right for right, _ in counts.values())
-        cases.append(Case(f"for rates {rates} and decays {decays}", inputs, [
-            (float(lr), float(wd)) for (lr, wd), (right, _) in counts.items() if right == best]))
+        cases.append(Case(f"for rates {rates} and decays {decays}", inputs, _best(
+            _grid(inputs))))
     walk(student, "choose_settings", cases, [
         Symptom("the pair with the most training images right", _best_by(lambda c: c[1]),
                 "a setting that fits its own images best may not generalise: judge on the "
@@ -610,9 +618,9 @@ def choose_settings(student):
         Symptom("the pair with the fewest validation images right", _best_by(lambda c: c[0],
                                                                              min),
                 "keep the pair with the most validation images right"),
-        Symptom("the pair in the wrong order", lambda got, i: got[::-1] in _val_counts(**i),
+        Symptom("the pair in the wrong order", lambda got, i: got[::-1] in _grid(i),
                 "return (lr, weight_decay), in that order"),
-        Symptom("a pair not from the grid", lambda got, i: got not in _val_counts(**i),
+        Symptom("a pair not from the grid", lambda got, i: got not in _grid(i),
                 "choose among the rates and decays you are given"),
         *[Symptom(f"the best pair after {e} epochs", _best_by(lambda c: c[0], epochs=e),
                   f"use the epochs you are given{how}", "mlp.train(X_fit, y_fit, "

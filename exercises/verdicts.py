@@ -119,6 +119,8 @@ class Exercise:
     asks: str  # what the student writes, as in "Exercise 2 asks you to write the softmax"
     writes: tuple  # the scripts' functions that do it, off limits to the student's code
     number: int = 0
+    shown: int = 0  # characters the student's code printed during this check, shown ...
+    dropped: int = 0  # ... and not shown
 
     @property
     def name(self):
@@ -134,7 +136,10 @@ def exercise(title, notebook, section, asks="", writes=()):
 
         @functools.wraps(check)
         def run(*answers):
+            ex.shown = ex.dropped = 0
             line = " ".join(_verdict(ex, check, answers).split())  # one line, whatever the repr
+            if ex.dropped:
+                print(f"... and {ex.dropped} more characters printed by your code, not shown")
             print(line)
             if not line.startswith(f"{ex.name}: correct.") and os.environ.get(
                     "NBGRADER_EXECUTION") in ("autograde", "validate"):
@@ -252,22 +257,26 @@ def _off_limits(names):
 
 
 class _Capped(io.TextIOBase):
-    """Keeps the first PRINT_LIMIT characters written to it and counts the rest."""
+    """Keeps the first PRINT_LIMIT characters written to it, or sends them on to the file
+    descriptor `to` at once, and counts the rest."""
 
-    def __init__(self):
-        self.kept, self.dropped = [], 0
+    def __init__(self, to=None):
+        self.kept, self.size, self.dropped, self.to = [], 0, 0, to
 
     def write(self, text):
-        room = PRINT_LIMIT - sum(map(len, self.kept))
-        self.kept.append(text[:max(room, 0)])
-        self.dropped += max(len(text) - max(room, 0), 0)
+        kept = text[:max(PRINT_LIMIT - self.size, 0)]
+        self.kept.append(kept)
+        self.size, self.dropped = self.size + len(kept), self.dropped + len(text) - len(kept)
+        if self.to is not None and kept:
+            os.write(self.to, kept.encode("utf-8", "replace"))
         return len(text)
 
 
-def _attempt(function, name, inputs, hint, writes):
+def _attempt(function, name, inputs, hint, writes, out=None):
     """function(*copies of inputs) -> ("value", result) or ("raised", a verdict exception),
-    and what it printed (text, characters dropped). Never raises."""
-    copies, out = copy.deepcopy(inputs), _Capped()
+    and what it printed (text, characters dropped), `out` the _Capped to print to. Never
+    raises."""
+    copies, out = copy.deepcopy(inputs), out or _Capped()
     stdout, stderr, state = sys.stdout, sys.stderr, np.random.get_state()
     np.random.seed(0)  # np.random used instead of the given rng: a known, repeatable order
     del _called[:]
@@ -296,18 +305,22 @@ def _attempt(function, name, inputs, hint, writes):
                     Hint("write results into new arrays: the caller's data must not change",
                          "x = x - m makes a new array; x -= m, x[...] = and rng.shuffle(x) "
                          "overwrite the caller's"), ("in place", key))
-    return outcome, ("".join(out.kept), out.dropped)
+                break
+    return outcome, ("" if out.to else "".join(out.kept), out.dropped)
 
 
 def _forked(run):
-    """run() in a child process; its result, or TookTooLong after TIME_LIMIT seconds."""
+    """run(out) in a child process: its result, or TookTooLong after TIME_LIMIT seconds;
+    what it printed (up to then) comes through a pipe of its own."""
     reader, writer = os.pipe()
+    printed_by, prints_to = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded": see below
         pid = os.fork()
     if pid == 0:  # the child: it touches no lock or socket of the kernel's other threads
         try:
             os.close(reader)
+            os.close(printed_by)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             signal.alarm(math.ceil(TIME_LIMIT) + 2)  # ends this process even if orphaned
@@ -315,37 +328,54 @@ def _forked(run):
             shell = ipython and ipython.get_ipython()
             if shell:  # a display() in the student's code shows nothing, rather than
                 shell.display_pub.publish = lambda *args, **kwargs: None  # use the kernel's
-            result = run()
+            result = run(_Capped(prints_to))
             try:
                 data = pickle.dumps(result)
             except Exception as error:  # e.g. a generator or a lambda returned
                 data = pickle.dumps((("value", _Unsendable(_describe(error))), result[1]))
-            with os.fdopen(writer, "wb") as pipe:
-                pipe.write(data)
+            os.write(writer, len(data).to_bytes(8, "big"))  # how much to wait for: a check
+            with os.fdopen(writer, "wb") as pipe:  # nested in the student's code forks a
+                pipe.write(data)  # grandchild that holds this pipe open as well
         finally:
             os._exit(0)
     os.close(writer)
-    chunks, deadline = [], time.monotonic() + TIME_LIMIT
+    os.close(prints_to)
+    got, deadline = {reader: bytearray(), printed_by: bytearray()}, time.monotonic() + TIME_LIMIT
+    done = lambda: len(got[reader]) >= 8 + int.from_bytes(got[reader][:8] or b"\xff" * 8, "big")
     try:
-        while True:
+        open_fds = [reader, printed_by]
+        while reader in open_fds and not done():
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([reader], [], [], left)[0]:
-                raise TookTooLong
-            chunk = os.read(reader, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
+            ready = select.select(open_fds, [], [], left)[0] if left > 0 else []
+            if not ready:
+                raise TookTooLong(_text(got[printed_by]))
+            for fd in ready:
+                data = os.read(fd, 1 << 20)
+                got[fd] += data
+                if not data:  # the child closed it, or ended
+                    open_fds.remove(fd)
+        while printed_by in open_fds and select.select([printed_by], [], [], 0)[0]:
+            data = os.read(printed_by, 1 << 20)  # printed before the result was sent
+            got[printed_by] += data
+            if not data:
+                open_fds.remove(printed_by)
     finally:
         os.close(reader)
+        os.close(printed_by)
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         _, status = os.waitpid(pid, 0)
-    if not chunks:
-        ended = f"exit status {os.waitstatus_to_exitcode(status)}"
-        return ("raised", Ended(ended)), ("", 0)
-    return pickle.loads(b"".join(chunks))
+    text = _text(got[printed_by])
+    if not done():
+        return ("raised", Ended(f"exit status {os.waitstatus_to_exitcode(status)}")), (text, 0)
+    outcome, (_, dropped) = pickle.loads(got[reader][8:])
+    return outcome, (text, dropped)
+
+
+def _text(data):
+    return bytes(data).decode("utf-8", "replace")
 
 
 class Ended(Exception):  # the process running the student's function ended without an answer
@@ -387,11 +417,12 @@ def call(function, name, inputs, hint=Hint("")):
                     f"{function!r:.30}", Hint("pass the function by its name, with no () "
                                               "after it"), ("not a function",))
     run = functools.partial(_attempt, function, name, inputs, hint, _running[-1].writes)
-    (kind, result), (printed, dropped) = (_forked if FORK else _in_process)(run)
-    if printed:
-        print(printed, end="" if printed.endswith("\n") else "\n")
-    if dropped:
-        print(f"... and {dropped} more characters printed by {name}, not shown")
+    try:
+        (kind, result), (printed, dropped) = (_forked if FORK else _in_process)(run)
+    except TookTooLong as stop:  # what the child printed up to then
+        _show(stop.args[0] if stop.args else "", 0)
+        raise
+    _show(printed, dropped)
     if kind == "raised" and isinstance(result, Ended):
         raise Wrong(f"a result from {name}", f"no result: the process running {name} ended "
                     f"({result})", Hint(f"os._exit, or a crash in compiled code, ends the "
@@ -399,6 +430,15 @@ def call(function, name, inputs, hint=Hint("")):
     if kind == "raised":
         raise result
     return result
+
+
+def _show(printed, dropped):
+    """Print what the student's code printed, up to PRINT_LIMIT characters in one check."""
+    ex = _running[-1]
+    shown = printed[:max(PRINT_LIMIT - ex.shown, 0)]
+    ex.shown, ex.dropped = ex.shown + len(shown), ex.dropped + dropped + len(printed) - len(shown)
+    if shown:
+        print(shown, end="" if shown.endswith("\n") else "\n")
 
 
 # --- judging answers --------------------------------------------------------------------------
@@ -506,7 +546,7 @@ def walk(student, name, cases, mistakes, fallback, tol=TOL, answer_of=None):
         right = case.right if isinstance(case.right, list) else [case.right]
         hint = fallback if isinstance(fallback, Hint) else fallback(None, right[0], case.inputs)
         raw = answer_of(case.inputs) if answer_of else call(
-            student, name, case.inputs, Hint(case.raised, hint.formula) if case.raised else hint)
+            student, name, case.inputs, Hint(case.raised) if case.raised else hint)
         got = conform(raw, right[0], name)
         if any(_close(got, want, tol) for want in right):
             continue
