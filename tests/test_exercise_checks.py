@@ -24,15 +24,15 @@ import checks
 import verdicts
 
 
+SOLUTIONS = ["exercises/solutions/slp_exercises.ipynb", "exercises/solutions/mlp_exercises.ipynb"]
+
+
 @pytest.fixture(scope="module")
 def solution():
-    """The solution notebooks' functions, defined as in a student's notebook."""
+    """Every function the solution notebooks define, defined as in a student's notebook."""
     namespace = {"np": np, "slp": slp, "mlp": mlp, "math": math, "itertools": itertools}
-    for name in ("slp_exercises.ipynb", "mlp_exercises.ipynb"):
-        defined(read(f"exercises/solutions/{name}"), namespace, "rescale", "softmax_t",
-                "cross_entropy", "backward_labels", "momentum_descent", "backward",
-                "forward_leaky", "backward_leaky", "sgd_epoch", "paired_counts",
-                "choose_settings")
+    for name in SOLUTIONS:
+        defined(read(name), namespace)
     return namespace
 
 
@@ -581,8 +581,8 @@ def test_printed_output_is_capped_with_a_note(capsys, solution):
 
 @pytest.fixture(scope="module")
 def tables(solution):
-    """{exercise: [(cases, mistakes, tolerance)]}: what each check hands to walk, recorded
-    while it checks the solution."""
+    """{check: [(cases, mistakes, tolerance)]}: what each check of a function hands to walk,
+    recorded while it checks the solution notebooks' functions, found by their check cells."""
     found, real = {}, verdicts.walk
 
     def spy(student, name, cases, mistakes, fallback, tol=verdicts.TOL, answer_of=None):
@@ -591,20 +591,24 @@ def tables(solution):
 
     checks.walk = spy
     try:
-        for ex in verdicts.EXERCISES:
-            answers = {"leaky_layer": ("forward_leaky", "backward_leaky"),
-                       "mlp_backward": ("backward",)}.get(ex.check, (ex.check,))
-            if all(name in solution for name in answers):
-                getattr(checks, ex.check)(*(solution[name] for name in answers))
+        for check, answers in checks_of_functions(solution).items():
+            getattr(checks, check)(*answers)
     finally:
         checks.walk = real
     return found
 
 
-def test_every_check_of_a_function_is_recorded(tables, solution):
-    assert sorted(tables) == sorted(["rescale", "softmax_t", "cross_entropy", "backward_labels",
-                                     "momentum_descent", "mlp_backward", "leaky_layer",
-                                     "sgd_epoch", "paired_counts", "choose_settings"])
+def checks_of_functions(solution):
+    """{check: the solution's functions it is given}, from the notebooks' check cells."""
+    calls = [re.fullmatch(r"checks\.(\w+)\((.*)\)", cell.source).groups() for name in SOLUTIONS
+             for cell in read(name).cells if cell.source.startswith("checks.")]
+    return {check: [solution.get(name) for name in arguments.split(", ")]
+            for check, arguments in calls
+            if all(callable(solution.get(name)) for name in arguments.split(", "))}
+
+
+def test_every_check_of_a_function_hands_its_table_to_walk(tables, solution):
+    assert len(tables) >= 10 and set(tables) == set(checks_of_functions(solution))
 
 
 def test_every_row_runs_and_tells_the_right_answer_from_its_mistake(tables):
