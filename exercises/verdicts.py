@@ -16,6 +16,7 @@ hands them to walk() or number(). This file does the rest:
 - one line per check; under nbgrader's autograder a check that does not pass then raises.
 """
 
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -39,7 +40,7 @@ from threadpoolctl import threadpool_limits
 # The same arithmetic in another order differs by float64 rounding (~1e-15 relative); every
 # known mistake changes values by 1e-3 or more. Gradients get 1e-7: longer sums.
 TOL, GRAD = (1e-9, 1e-12), (1e-7, 1e-10)  # (relative, absolute)
-TIME_LIMIT = 30  # seconds per call of a student's function; the slowest takes about 1 s
+TIME_LIMIT = 30  # seconds for the calls of a student's function in one check
 PRINT_LIMIT = 2000  # characters of a student's printed output shown with a verdict
 FORK = hasattr(os, "fork")  # run the student's code in a child process
 SCRIPTS = {"np_slp_digits": "slp", "np_mlp_digits": "mlp", "gradient_check": "gradient_check",
@@ -306,12 +307,13 @@ def _attempt(function, name, inputs, hint, writes, out=None):
                          "x = x - m makes a new array; x -= m, x[...] = and rng.shuffle(x) "
                          "overwrite the caller's"), ("in place", key))
                 break
-    return outcome, ("" if out.to else "".join(out.kept), out.dropped)
+    return outcome, ("" if out.to is not None else "".join(out.kept), out.dropped)
 
 
-def _forked(run):
-    """run(out) in a child process: its result, or TookTooLong after TIME_LIMIT seconds;
-    what it printed (up to then) comes through a pipe of its own."""
+def _forked(runs):
+    """Each run(out) in turn in one child process, which stops after an error: yields each
+    result as it comes, with what it printed, or raises TookTooLong once TIME_LIMIT seconds
+    have passed in all."""
     reader, writer = os.pipe()
     printed_by, prints_to = os.pipe()
     with warnings.catch_warnings():
@@ -328,54 +330,80 @@ def _forked(run):
             shell = ipython and ipython.get_ipython()
             if shell:  # a display() in the student's code shows nothing, rather than
                 shell.display_pub.publish = lambda *args, **kwargs: None  # use the kernel's
-            result = run(_Capped(prints_to))
-            try:
-                data = pickle.dumps(result)
-            except Exception as error:  # e.g. a generator or a lambda returned
-                data = pickle.dumps((("value", _Unsendable(_describe(error))), result[1]))
-            os.write(writer, len(data).to_bytes(8, "big"))  # how much to wait for: a check
-            with os.fdopen(writer, "wb") as pipe:  # nested in the student's code forks a
-                pipe.write(data)  # grandchild that holds this pipe open as well
+            for run in runs:
+                result = run(_Capped(prints_to))
+                try:
+                    data = pickle.dumps(result)
+                except Exception as error:  # e.g. a generator or a lambda returned
+                    data = pickle.dumps((("value", _Unsendable(_describe(error))), result[1]))
+                with open(writer, "wb", closefd=False) as pipe:  # writes it all, however long
+                    pipe.write(len(data).to_bytes(8, "big") + data)
+                if result[0][0] == "raised":
+                    break
         finally:
             os._exit(0)
     os.close(writer)
     os.close(prints_to)
-    got, deadline = {reader: bytearray(), printed_by: bytearray()}, time.monotonic() + TIME_LIMIT
-    done = lambda: len(got[reader]) >= 8 + int.from_bytes(got[reader][:8] or b"\xff" * 8, "big")
+    pipes, ended = _Pipes(reader, printed_by, time.monotonic() + TIME_LIMIT), None
     try:
-        open_fds = [reader, printed_by]
-        while reader in open_fds and not done():
-            left = deadline - time.monotonic()
-            ready = select.select(open_fds, [], [], left)[0] if left > 0 else []
-            if not ready:
-                raise TookTooLong(_text(got[printed_by]))
-            for fd in ready:
-                data = os.read(fd, 1 << 20)
-                got[fd] += data
-                if not data:  # the child closed it, or ended
-                    open_fds.remove(fd)
-        while printed_by in open_fds and select.select([printed_by], [], [], 0)[0]:
-            data = os.read(printed_by, 1 << 20)  # printed before the result was sent
-            got[printed_by] += data
-            if not data:
-                open_fds.remove(printed_by)
+        for _ in runs:
+            frame = pipes.frame()
+            if frame is None:  # the child ended without sending it
+                ended = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+                yield ("raised", Ended(f"exit status {ended}")), (pipes.text(), 0)
+                return
+            outcome, (_, dropped) = pickle.loads(frame)
+            yield outcome, (pipes.text(), dropped)
     finally:
         os.close(reader)
         os.close(printed_by)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+        if ended is None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+
+class _Pipes:
+    """The parent's ends of a child's two pipes: results, each after its length in 8 bytes
+    (a check nested in the student's code forks a grandchild that holds the pipe open too,
+    so the end of a result cannot be told by the pipe's end), and printed text."""
+
+    def __init__(self, results, printed, deadline):
+        self.results, self.printed, self.deadline = results, printed, deadline
+        self.data, self.open = {results: bytearray(), printed: bytearray()}, [results, printed]
+
+    def _read(self, timeout):
+        ready = select.select(self.open, [], [], timeout)[0]
+        for fd in ready:
+            chunk = os.read(fd, 1 << 20)
+            self.data[fd] += chunk
+            if not chunk:  # the child closed it, or ended
+                self.open.remove(fd)
+        return ready
+
+    def frame(self):
+        """The next result, or None if the child ended first; TookTooLong at the deadline."""
+        data = self.data[self.results]
+        while len(data) < 8 or len(data) < 8 + int.from_bytes(data[:8], "big"):
+            left = self.deadline - time.monotonic()
+            if self.results not in self.open:
+                return None
+            if left <= 0 or not self._read(left):
+                raise TookTooLong(self.text())
+        end = 8 + int.from_bytes(data[:8], "big")
+        frame = bytes(data[8:end])
+        del data[:end]
+        return frame
+
+    def text(self):
+        """What the child printed and was not shown yet."""
+        while self.printed in self.open and self._read(0):
             pass
-        _, status = os.waitpid(pid, 0)
-    text = _text(got[printed_by])
-    if not done():
-        return ("raised", Ended(f"exit status {os.waitstatus_to_exitcode(status)}")), (text, 0)
-    outcome, (_, dropped) = pickle.loads(got[reader][8:])
-    return outcome, (text, dropped)
-
-
-def _text(data):
-    return bytes(data).decode("utf-8", "replace")
+        text = bytes(self.data[self.printed]).decode("utf-8", "replace")
+        self.data[self.printed].clear()
+        return text
 
 
 class Ended(Exception):  # the process running the student's function ended without an answer
@@ -391,9 +419,18 @@ def _alarm(signum, frame):
     raise TookTooLong
 
 
-def _in_process(run):
-    """run() here, stopped by SIGALRM after TIME_LIMIT where there is one (the main thread of
-    a Unix process); a check inside the student's code keeps the outer check's limit."""
+def _in_process(runs):
+    """Each run() in turn here, which stops after an error; each stopped by SIGALRM after
+    TIME_LIMIT where there is one (the main thread of a Unix process). A check inside the
+    student's code keeps the outer check's limit."""
+    for run in runs:
+        result = _alarmed(run)
+        yield result
+        if result[0][0] == "raised":
+            return
+
+
+def _alarmed(run):
     if not (hasattr(signal, "setitimer") and threading.current_thread() is
             threading.main_thread()):
         return run()
@@ -409,27 +446,37 @@ def _in_process(run):
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
 
 
-def call(function, name, inputs, hint=Hint("")):
-    """The student's function(*inputs.values()): its result, or Wrong, NotDone, OffLimits or
-    TookTooLong; hint: the Hint if it raises an error."""
+def calls(function, name, inputs, hints):
+    """The student's function(*each inputs.values()) in turn, in one child process where
+    there is fork: yields each result, or raises Wrong, NotDone, OffLimits or TookTooLong;
+    hints: the Hint for each inputs if the function raises an error there."""
     if not callable(function):
         raise Wrong(f"the function {name} itself", f"{type(function).__name__} "
                     f"{function!r:.30}", Hint("pass the function by its name, with no () "
                                               "after it"), ("not a function",))
-    run = functools.partial(_attempt, function, name, inputs, hint, _running[-1].writes)
-    try:
-        (kind, result), (printed, dropped) = (_forked if FORK else _in_process)(run)
-    except TookTooLong as stop:  # what the child printed up to then
-        _show(stop.args[0] if stop.args else "", 0)
-        raise
-    _show(printed, dropped)
-    if kind == "raised" and isinstance(result, Ended):
-        raise Wrong(f"a result from {name}", f"no result: the process running {name} ended "
-                    f"({result})", Hint(f"os._exit, or a crash in compiled code, ends the "
-                                        f"process: let {name} return its result"), ("ended",))
-    if kind == "raised":
-        raise result
-    return result
+    runs = [functools.partial(_attempt, function, name, each, hint, _running[-1].writes)
+            for each, hint in zip(inputs, hints)]
+    with contextlib.closing((_forked if FORK else _in_process)(runs)) as results:
+        for _ in runs:
+            try:
+                (kind, result), (printed, dropped) = next(results)
+            except TookTooLong as stop:  # what the child printed up to then
+                _show(stop.args[0] if stop.args else "", 0)
+                raise
+            _show(printed, dropped)
+            if kind == "raised" and isinstance(result, Ended):
+                raise Wrong(f"a result from {name}", f"no result: the process running {name} "
+                            f"ended ({result})", Hint(f"os._exit, or a crash in compiled code, "
+                                                      f"ends the process: let {name} return "
+                                                      f"its result"), ("ended",))
+            if kind == "raised":
+                raise result
+            yield result
+
+
+def call(function, name, inputs, hint=Hint("")):
+    """The student's function(*inputs.values()), as calls runs it."""
+    return next(calls(function, name, [inputs], [hint]))
 
 
 def _show(printed, dropped):
@@ -542,21 +589,24 @@ def walk(student, name, cases, mistakes, fallback, tol=TOL, answer_of=None):
     with the entry that differs most; a function (got, right, inputs) -> Hint picks one
     (got is None for the hint shown if the student's function raises an error).
     answer_of(inputs): how to get an answer, if not by calling student(*inputs.values())."""
-    for case in cases:
-        right = case.right if isinstance(case.right, list) else [case.right]
-        hint = fallback if isinstance(fallback, Hint) else fallback(None, right[0], case.inputs)
-        raw = answer_of(case.inputs) if answer_of else call(
-            student, name, case.inputs, Hint(case.raised) if case.raised else hint)
-        got = conform(raw, right[0], name)
-        if any(_close(got, want, tol) for want in right):
-            continue
-        hint = fallback if isinstance(fallback, Hint) else fallback(got, right[0], case.inputs)
-        label = f" {case.label}" if case.label else ""
-        found = [row for row in mistakes if row.matches(got, case.inputs, tol)]
-        if found:
-            raise Wrong(f"the right answer{label}", *_joined(found, hint))
-        expected, value = _where_differs(got, right[0], name)
-        raise Wrong(f"{expected}{label}", value, hint, ("other", expected, value))
+    rights = [case.right if isinstance(case.right, list) else [case.right] for case in cases]
+    hints = [Hint(case.raised) if case.raised else fallback if isinstance(fallback, Hint) else
+             fallback(None, right[0], case.inputs) for case, right in zip(cases, rights)]
+    answers = (answer_of(case.inputs) for case in cases) if answer_of else calls(
+        student, name, [case.inputs for case in cases], hints)
+    with contextlib.closing(answers):  # a wrong answer ends the student's process at once
+        for case, right, raw in zip(cases, rights, answers):
+            got = conform(raw, right[0], name)
+            if any(_close(got, want, tol) for want in right):
+                continue
+            hint = fallback if isinstance(fallback, Hint) else fallback(got, right[0],
+                                                                        case.inputs)
+            label = f" {case.label}" if case.label else ""
+            found = [row for row in mistakes if row.matches(got, case.inputs, tol)]
+            if found:
+                raise Wrong(f"the right answer{label}", *_joined(found, hint))
+            expected, value = _where_differs(got, right[0], name)
+            raise Wrong(f"{expected}{label}", value, hint, ("other", expected, value))
     return got
 
 
