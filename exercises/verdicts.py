@@ -316,10 +316,10 @@ def _forked(runs):
     have passed in all."""
     reader, writer = os.pipe()
     printed_by, prints_to = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded": see below
-        pid = os.fork()
-    if pid == 0:  # the child: it touches no lock or socket of the kernel's other threads
+    with warnings.catch_warnings():  # Python 3.12+ warns that a child forked from a process
+        warnings.simplefilter("ignore", DeprecationWarning)  # with threads (a kernel) may hang
+        pid = os.fork()  # on a lock a thread held: this child takes none of the kernel's
+    if pid == 0:  # locks or sockets (print and display go elsewhere), and ends by os._exit
         try:
             os.close(reader)
             os.close(printed_by)

@@ -22,7 +22,6 @@ three written explanations are graded by hand: they are not in these points.)
 import argparse
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import sys
