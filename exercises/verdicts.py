@@ -16,6 +16,7 @@ hands them to walk() or number(). This file does the rest:
 - one line per check; under nbgrader's autograder a check that does not pass then raises.
 """
 
+import builtins
 import contextlib
 import copy
 import dataclasses
@@ -330,12 +331,16 @@ def _forked(runs):
             shell = ipython and ipython.get_ipython()
             if shell:  # a display() in the student's code shows nothing, rather than
                 shell.display_pub.publish = lambda *args, **kwargs: None  # use the kernel's
+            builtins.input = _no_input  # sockets; and input() cannot ask through them
             for run in runs:
                 result = run(_Capped(prints_to))
                 try:
                     data = pickle.dumps(result)
                 except Exception as error:  # e.g. a generator or a lambda returned
                     data = pickle.dumps((("value", _Unsendable(_describe(error))), result[1]))
+                if len(data) > 1 << 27:  # no answer here is near 128 MB
+                    data = pickle.dumps((("value", _Unsendable(f"{len(data) >> 20} MB")),
+                                         result[1]))
                 with open(writer, "wb", closefd=False) as pipe:  # writes it all, however long
                     pipe.write(len(data).to_bytes(8, "big") + data)
                 if result[0][0] == "raised":
@@ -413,6 +418,10 @@ class Ended(Exception):  # the process running the student's function ended with
 @dataclasses.dataclass
 class _Unsendable:  # a result that cannot travel back from the child
     why: str
+
+
+def _no_input(prompt=""):
+    raise EOFError("input() while a check runs the code")
 
 
 def _alarm(signum, frame):
