@@ -36,9 +36,18 @@ def solution():
     return namespace
 
 
+@pytest.fixture
+def forked():
+    """The test runs the student's code in a child process, as a check does on Linux and
+    macOS; the others run it in the test's own process, as where there is no fork (the
+    same verdicts, without a fork's cost)."""
+
+
 @pytest.fixture(autouse=True)
-def fresh_hints():
+def fresh_hints(request, monkeypatch):
     verdicts._last_wrong.clear()  # each test starts with first hints
+    if "forked" not in request.fixturenames:
+        monkeypatch.setattr(verdicts, "FORK", False)
 
 
 def verdict_of(check, capsys, *answers):
@@ -70,7 +79,7 @@ def off_limits(check, capsys, *answers, called):
 # --- answers must be the student's own code -----------------------------------------------
 
 
-def test_calling_the_scripts_function_is_named_however_the_student_reaches_it(capsys):
+def test_calling_the_scripts_function_is_named_however_the_student_reaches_it(capsys, forked):
     from np_slp_digits import softmax  # imported by name before the check
 
     def closure():
@@ -101,7 +110,7 @@ def test_calling_the_scripts_function_is_named_however_the_student_reaches_it(ca
         {"W": np.eye(z.shape[1]), "b": np.zeros(z.shape[1])}, z / T)[0], called="slp.forward")
 
 
-def test_each_exercise_that_the_scripts_answer_refuses_them(capsys, solution):
+def test_each_exercise_that_the_scripts_answer_refuses_them(capsys, forked, solution):
     off_limits(checks.cross_entropy, capsys, lambda z, y: float(-np.mean(
         slp.log_softmax(z)[np.arange(len(y)), y])), called="slp.log_softmax")
     off_limits(checks.backward_labels, capsys, lambda params, cache, y, wd=0.0: slp.backward(
@@ -210,7 +219,7 @@ def test_exercise_2_mistakes(capsys, solution):
     rejects(checks.softmax_t, capsys, lambda z, T: softmax_t(z * T * T, T), hint="divide by T")
 
 
-def test_complex_float32_and_mutating_answers_are_refused_by_name(capsys, solution):
+def test_complex_float32_and_mutating_answers_are_refused_by_name(capsys, forked, solution):
     softmax_t = solution["softmax_t"]
     rejects(checks.softmax_t, capsys, lambda z, T: softmax_t(z, T) + 0j,
             hint="find it rather than dropping the imaginary part")
@@ -459,7 +468,7 @@ def test_exercise_14_settings_chosen_wrongly_are_named(capsys, solution):
 # --- what else a student meets -------------------------------------------------------------
 
 
-def test_odd_answers_get_one_line_that_names_them(capsys, solution):
+def test_odd_answers_get_one_line_that_names_them(capsys, forked, solution):
     softmax_t = solution["softmax_t"]
     rejects(checks.rescale, capsys, solution["rescale"](np.ones((3, 3)), np.ones((3, 3))),
             hint="pass the function by its name")  # a tuple whose repr has several lines
@@ -499,7 +508,7 @@ def test_an_unfinished_exercise_that_another_needs_is_named(capsys):
     assert "Exercise 4: The gradient, from the labels themselves" in line
 
 
-def test_under_nbgrader_a_check_that_does_not_pass_raises(capsys, monkeypatch):
+def test_under_nbgrader_a_check_that_does_not_pass_raises(capsys, forked, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     with pytest.raises(AssertionError, match="not right yet"):
         checks.softmax_t(lambda z, T: checks._naive_softmax(z))
@@ -568,7 +577,7 @@ def test_loops_nested_checks_and_exits_end_in_a_verdict_within_the_limit():
     assert lines[-1] == "the notebook goes on"
 
 
-def test_printed_output_is_capped_with_a_note(capsys, solution):
+def test_printed_output_is_capped_with_a_note(capsys, forked, solution):
     def floods(logits, T):
         for _ in range(100_000):
             print("x" * 399)
