@@ -39,12 +39,12 @@ def _images(n, start=0):
     return X, y, slp.one_hot(y, 10)
 
 
-def _grad_mistakes(reference, weights):
-    """Slips of both lessons' backward: f(g, d, N) of each reference gradient g, d its decay."""
+def _grad_mistakes(right_of, weights):
+    """Slips of both lessons' backward: f(g, d, N) of each right gradient g, d its decay."""
 
     def change(f, only=None):
         def answer(i):
-            ref, N, wd = reference(i), len(i["cache"]["X"]), i.get("weight_decay", 0.0)
+            ref, N, wd = right_of(i), len(i["cache"]["X"]), i.get("weight_decay", 0.0)
             decay = {k: wd * i["params"][k] if k in weights else 0 * ref[k] for k in ref}
             return {k: f(ref[k], decay[k], N) if only in (None, k) else ref[k] for k in ref}
         return answer
@@ -191,7 +191,7 @@ def cross_entropy(student):
 def backward_labels(student):
     """student(params, cache, y, weight_decay) -> {'W', 'b'}, y integer labels (not one-hot)."""
 
-    def reference(i, Y=None):
+    def right_of(i, Y=None):
         Y = slp.one_hot(i["y"], 10) if Y is None else Y
         return slp.backward(i["params"], i["cache"], Y, i["weight_decay"])
 
@@ -200,11 +200,11 @@ def backward_labels(student):
         X, y, Y = _images(n, start=10 * seed)
         params = {k: v + 0.05 for k, v in slp.init_params(64, 10, seed=seed).items()}
         i = {"params": params, "cache": slp.forward(params, X)[1], "y": y, "weight_decay": wd}
-        cases.append(Case(f"on {n} images with weight_decay {wd:g}", i, reference(i)))
-    walk(student, "backward_labels", cases, _grad_mistakes(reference, ["W"]) + [
-        Mistake("db with the weight-decay term", lambda i: {**reference(i), "b": reference(i)[
+        cases.append(Case(f"on {n} images with weight_decay {wd:g}", i, right_of(i)))
+    walk(student, "backward_labels", cases, _grad_mistakes(right_of, ["W"]) + [
+        Mistake("db with the weight-decay term", lambda i: {**right_of(i), "b": right_of(i)[
             "b"] + i["weight_decay"] * i["params"]["b"]}, "the penalty is on weights only"),
-        Mistake("P where P - Y belongs", lambda i: reference(i, Y=0), "the true class's entry "
+        Mistake("P where P - Y belongs", lambda i: right_of(i, Y=0), "the true class's entry "
                 "of dZ is p - 1"),
     ], Hint("dZ is P with 1 taken off at each row's true class, divided by N", "dZ = P.copy(); "
             "dZ[np.arange(N), y] -= 1; dZ /= N; dW = X.T @ dZ + weight_decay * W; db = "

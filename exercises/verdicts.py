@@ -485,7 +485,8 @@ def calls(function, name, inputs, hints):
 
 def call(function, name, inputs, hint=Hint("")):
     """The student's function(*inputs.values()), as calls runs it."""
-    return next(calls(function, name, [inputs], [hint]))
+    with contextlib.closing(calls(function, name, [inputs], [hint])) as result:
+        return next(result)
 
 
 def _show(printed, dropped):
