@@ -8,8 +8,10 @@ on a projector.
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -181,29 +183,93 @@ def test_the_constraints_pin_every_lower_bound_the_requirements_claim(requiremen
 # --- the benchmark -----------------------------------------------------------------------------
 
 
-def test_the_quick_benchmark_runs_and_prints_the_rows_its_readme_quotes():
+def test_the_quick_benchmark_runs_prints_the_rows_its_readme_quotes_and_leaves_no_files(
+        tmp_path):
     result = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--quick"],
-                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+                            capture_output=True, text=True, timeout=600, cwd=ROOT,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     rows = re.findall(r"^\| (.+?) \| \d+ (?:µs|s) \| [\d.]+-[\d.]+ \|", result.stdout, re.M)
     bench_readme = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
     assert len(rows) == 7 and "one-cell.ipynb" in rows
     for label in rows[:6]:  # pasted from a full run: that machine's times, but these rows
         assert f"| {label} |" in bench_readme, label
+    assert list(tmp_path.iterdir()) == []  # its one-cell notebook's folder is gone
 
 
-def test_a_killed_benchmark_ends_quietly_and_leaves_no_process_behind():
+@pytest.mark.parametrize("threads", ["0", "-1"])
+def test_the_benchmark_refuses_fewer_than_one_thread(threads, capsys):
+    from benchmarks import bench
+
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--threads", threads])
+    assert exit_info.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(
+        f"error: argument --threads: must be 1 or more; got {threads}")
+
+
+def bench_process(*args, **options):
+    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, **options)
+
+
+@pytest.mark.parametrize("killed", ["the benchmark", "its notebook's process"])
+def test_a_killed_benchmark_ends_quietly_and_leaves_no_process_or_file_behind(killed, tmp_path):
     psutil = pytest.importorskip("psutil")  # comes with ipykernel
-    bench = subprocess.Popen([sys.executable, "-m", "benchmarks.bench", "--quick"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    bench = bench_process("-m", "benchmarks.bench", "--quick",
+                          env={**os.environ, "TMPDIR": str(tmp_path)})
     deadline = time.monotonic() + 120
     while not psutil.Process(bench.pid).children() and time.monotonic() < deadline:
         time.sleep(0.01)  # until it runs its notebook, in a process of its own with a kernel
     started = psutil.Process(bench.pid).children(recursive=True)
-    bench.terminate()  # as `timeout` or a closed terminal would
+    if killed == "the benchmark":
+        bench.terminate()  # as `timeout` or a closed terminal would
+    else:  # Ctrl-C reaches every process of the terminal's group; this one may end first
+        started[0].send_signal(signal.SIGINT)
     _, err = bench.communicate(timeout=60)
     assert (bench.returncode, err) == (130, "")
     assert started and psutil.wait_procs(started, timeout=30)[1] == []  # all of them gone
+    assert list(tmp_path.iterdir()) == []
+
+
+# scikit-learn's MLPClassifier.fit catches KeyboardInterrupt and carries on (and would have
+# its interrupted fit timed): a signal must end the benchmark inside it all the same.
+INSIDE_A_FIT = """
+import numpy as np
+from benchmarks import bench
+bench.stop_on_signals()
+X, y = np.random.RandomState(0).randn(30, 64), np.arange(30) % 10
+fit = bench.scikit_learn(X, y, epochs=10**7, hidden=32)  # hours, unless stopped
+print("fitting", flush=True)
+print(bench.interleaved({"scikit-learn": fit}, repeats=1))
+"""
+
+
+@pytest.mark.parametrize("ending", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_inside_scikit_learns_fit_ends_the_benchmark_with_no_timing(ending):
+    bench = bench_process("-c", INSIDE_A_FIT)
+    assert bench.stdout.readline() == "fitting\n"
+    time.sleep(0.5)  # well inside fit, which prints nothing
+    bench.send_signal(getattr(signal, ending))
+    try:
+        out, err = bench.communicate(timeout=60)  # a swallowed signal fits for hours
+    finally:
+        bench.kill()
+    assert (bench.returncode, out, err) == (130, "", "")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux's /proc")
+def test_ctrl_c_while_the_benchmark_imports_is_quiet():
+    # Ctrl-C while scikit-learn loads, seconds before the first table
+    bench = bench_process("-m", "benchmarks.bench", "--quick")
+    deadline, maps = time.monotonic() + 60, Path(f"/proc/{bench.pid}/maps")
+    while time.monotonic() < deadline and bench.poll() is None:
+        with contextlib.suppress(OSError):
+            if "_check_build" in maps.read_text():
+                break
+        time.sleep(0.005)
+    bench.send_signal(signal.SIGINT)
+    out, err = bench.communicate(timeout=60)
+    assert (bench.returncode, out, err) == (130, "", "")
 
 
 def test_every_notebook_time_quoted_is_the_benchmarks_median():
