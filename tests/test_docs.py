@@ -83,15 +83,58 @@ def test_readme_example_output_is_what_the_mlp_script_prints():
 
 
 def test_readme_flag_table_is_what_the_scripts_accept():
-    rows = dict(re.findall(r"^\| `(--[a-z-]+)` \| ([\d.]+) \|", readme(), re.M))
-    defaults = {}
+    # default and meaning, range included, as --help gives them
+    rows = {flag: (default, meaning.removesuffix(" (MLP only)")) for flag, default, meaning in
+            re.findall(r"^\| `(--[a-z-]+)` \| ([\d.]+) \| (.+) \|$", readme(), re.M)}
+    helped = {}
     for module in (np_slp_digits, np_mlp_digits):
         out = io.StringIO()
         with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
             module.main(["--help"])
-        defaults.update(re.findall(r"(--[a-z-]+) \S+\s+.*?\(default: ([\d.]+)\)",
-                                   " ".join(out.getvalue().split())))
-    assert rows == defaults
+        helped.update({flag: (default, meaning) for flag, meaning, default in re.findall(
+            r"(--[a-z-]+) [A-Z_]+ (.*?) \(default: ([\d.]+)\)", " ".join(out.getvalue().split()))})
+    assert rows == helped
+
+
+def readme_section(title):
+    return readme().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_mistake_the_readme_names_raises_the_error_it_quotes():
+    import builtins
+
+    import numpy as np
+
+    rows = re.findall(r"^\| [^|]+ \| `(.+?)` \| `(\w+): (.+?)` \|$",
+                      readme_section("Using the functions"), re.M)
+    X_train, X_test, y_train, y_test = np_mlp_digits.load_data()
+    params, _ = np_mlp_digits.train(X_train, y_train, epochs=2, verbose=False)
+    namespace = {name: getattr(np_mlp_digits, name) for name in
+                 ["load_data", "train", "predict", "accuracy"]}
+    namespace.update(np=np, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
+                     params=params)
+    assert len(rows) >= 9
+    for code, error, words in rows:
+        with pytest.raises(getattr(builtins, error)) as caught:
+            eval(code, namespace)
+        assert str(caught.value).startswith(words), code
+
+
+def test_the_functions_the_readme_says_check_nothing_check_nothing():
+    import inspect
+
+    section = " ".join(readme_section("Using the functions").split())
+    listed, example, result = re.search(
+        r"((?:`\w+`, )*`\w+` and `\w+`) check nothing, so they read as the maths "
+        r"\(`(.+?)` is the (\w+) class", section).groups()
+    names = re.findall(r"`(\w+)`", listed)
+    assert {"one_hot", "forward", "loss", "backward"} <= set(names)
+    for module in (np_slp_digits, np_mlp_digits):
+        for name in names:
+            source = inspect.getsource(getattr(module, name))
+            assert "check_" not in source and "raise" not in source, name
+        row = eval(example, {"one_hot": module.one_hot})[0]
+        assert result == "last" and row.argmax() == len(row) - 1
 
 
 def test_slp_reproduces_the_originally_published_train_accuracies():
