@@ -110,7 +110,7 @@ def backward(params, cache, Y, weight_decay=0.0):
 
 def predict(params, X):
     """The most probable class for each row of X; (N, F) -> (N,) integers."""
-    n_features, _ = check_params(params)
+    n_features, _ = check_model(params)
     P, _ = forward(params, check_X(X, n_features))
     return P.argmax(axis=1)
 
@@ -118,7 +118,7 @@ def predict(params, X):
 # Training (identical in both scripts but for the hidden layer) --------------------------
 def accuracy(params, X, y):
     """Fraction of rows of X whose predicted class is y."""
-    _, n_classes = check_params(params)
+    _, n_classes = check_model(params)
     return float(np.mean(predict(params, X) == check_y(y, len(X), n_classes)))
 
 
@@ -169,8 +169,7 @@ def train(X_train, y_train, X_test=None, y_test=None, *, n_classes=10, epochs=10
     return params, history
 
 
-# Checks at the door of load_data, predict, accuracy and train (identical in both scripts
-# but for the model's parameters) ----------------------------------------------------------
+# Checks at the door of the functions above (identical in both scripts but for params) ----
 SETTINGS = {  # each setting's type, range and range in words: for the arguments and the flags
     "n_classes": (int, lambda n: n >= 2, "a whole number, 2 or more"),
     "epochs": (int, lambda n: n >= 1, "a whole number, 1 or more"),
@@ -204,15 +203,16 @@ def check_y(y, n_rows, n_classes, name="y"):
     """y as n_rows integer labels from 0 to n_classes - 1, or a ValueError saying what is wrong."""
     y = np.asarray(y)
     if y.shape != (n_rows,) or y.dtype.kind not in "iu":
+        column = " (a column? use y.ravel())" if y.ndim == 2 else ""
         raise ValueError(f"{name} must be {n_rows} integer labels, one per row; got {y.dtype} "
-                         f"of shape {y.shape} (a column? use y.ravel())")
+                         f"of shape {y.shape}{column}")
     if n_rows and not 0 <= y.min() <= y.max() < n_classes:
         raise ValueError(f"{name} has labels {y.min()} to {y.max()}; they must be from 0 to "
                          f"{n_classes - 1} (n_classes={n_classes})")
     return y
 
 
-def check_params(params):
+def check_model(params):
     """(F, C) of finite params W (F, C) and b (C,), as train returns them, or a ValueError."""
     shapes = type(params).__name__  # what the message says, if it is not a dict of arrays
     try:
@@ -235,7 +235,7 @@ def check_training(X_train, y_train, X_test, y_test, n_classes, **settings):
     y_train = check_y(y_train, len(X_train), n_classes, name="y_train")
     if len(seen := np.unique(y_train)) < n_classes:  # a class never seen is never learnt
         missing = np.setdiff1d(np.arange(min(n_classes, len(seen) + 3)), seen)  # 3 at most
-        raise ValueError(f"y_train has no label {str(missing.tolist())[1:-1]}"
+        raise ValueError(f"y_train has no label {', '.join(map(str, missing))}"
                          f"{', ...' if n_classes - len(seen) > 3 else ''}; train needs every "
                          f"class from 0 to {n_classes - 1} (n_classes={n_classes})")
     if X_test is not None or y_test is not None:
