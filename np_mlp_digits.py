@@ -22,7 +22,6 @@ import signal
 import sys
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 
 # Data (identical in both scripts) -----------------------------------------------------
@@ -293,6 +292,7 @@ def main(argv=None):
     print(f"{len(X_train)} training images, {len(X_test)} held-out test images, "
           f"{X_train.shape[1]} pixels each")
     fix = advice(args.lr, args.weight_decay, names=("--lr", "--weight-decay"))
+    from threadpoolctl import threadpool_limits  # here: only the command line caps threads
     try:  # One BLAS thread: as fast on matrices this small, and 2-3x faster when another
         with threadpool_limits(limits=1, user_api="blas"):  # program keeps a core busy
             _, history = train(X_train, y_train, X_test, y_test, epochs=args.epochs, lr=args.lr,
