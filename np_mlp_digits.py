@@ -299,7 +299,7 @@ def main(argv=None):
                                weight_decay=args.weight_decay, seed=args.seed,
                                hidden=args.hidden, log_every=args.print_every)
     except FloatingPointError:  # the loss overflowed (train's message names its arguments)
-        sys.exit(f"error: training diverged: the loss is no longer a finite number; {fix}")
+        sys.exit(f"error: training diverged: the loss is not a finite number; {fix}")
     start, end = history[0]["loss"], history[-1]["loss"]
     if end > start:  # not one noisy epoch: the run ends worse than the untrained model
         sys.exit(f"error: training diverged: the loss ended at {end:.4g}, above the {start:.4g} "

@@ -124,7 +124,7 @@ def test_a_flag_and_its_argument_share_one_range(capsys):
 
 
 DIVERGED = "error: training diverged: "
-OVERFLOWED = DIVERGED + "the loss is no longer a finite number; try a smaller "
+OVERFLOWED = DIVERGED + "the loss is not a finite number; try a smaller "
 
 
 @pytest.mark.parametrize("script, flags, message", [
