@@ -125,8 +125,6 @@ def notebook_seconds(path):
             "print(time.perf_counter() - t)")
     run = subprocess.run([sys.executable, "-c", code, str(path), str(path.parent)],
                          capture_output=True, text=True)
-    if run.returncode < 0:  # killed by a signal (Ctrl-C reaches the whole process group)
-        raise SystemExit(130)
     if run.returncode:
         sys.exit(f"error: {path.name} failed to run:\n{run.stderr[-2000:]}")
     return float(run.stdout)
