@@ -146,9 +146,9 @@ def train(X_train, y_train, X_test=None, y_test=None, *, n_classes=10, epochs=10
     Returns (params, history): a record every log_every epochs and at the last (epoch 0 is
     the untrained model) of the loss, train_acc and, given test data, test_acc and test_loss
     (the same loss, penalty included, on the test images), each printed if verbose."""
-    X_train, y_train, X_test, y_test = check_training(
-        X_train, y_train, X_test, y_test, n_classes=n_classes, epochs=epochs, lr=lr,
-        weight_decay=weight_decay, seed=seed, hidden=hidden, log_every=log_every)
+    check_settings(n_classes=n_classes, epochs=epochs, lr=lr, weight_decay=weight_decay,
+                   seed=seed, hidden=hidden, log_every=log_every)
+    X_train, y_train, X_test, y_test = check_data(X_train, y_train, X_test, y_test, n_classes)
     has_test = X_test is not None and len(X_test) > 0
 
     params = init_params(X_train.shape[1], hidden, n_classes, seed=seed)
@@ -178,7 +178,7 @@ def train(X_train, y_train, X_test=None, y_test=None, *, n_classes=10, epochs=10
     return params, history
 
 
-# Checks at the door of the functions above (identical in both scripts but for params) ----
+# Plumbing: checks at the door of the functions above, then the command line -------------
 SETTINGS = {  # each setting's type, range and range in words: for the arguments and the flags
     "n_classes": (int, lambda n: n >= 2, "a whole number, 2 or more"),
     "epochs": (int, lambda n: n >= 1, "a whole number, 1 or more"),
@@ -203,7 +203,7 @@ def check_X(X, n_features=None, name="X"):
     """X as a finite (N, F) array of numbers, or a ValueError that says what is wrong."""
     X = np.asarray(X)
     if (X.ndim != 2 or X.dtype.kind not in "biuf" or not np.isfinite(X).all()
-            or X.shape[1] != (n_features or X.shape[1] or 1)):
+            or X.shape[1] == 0 or X.shape[1] != (n_features or X.shape[1])):
         raise ValueError(f"{name} must be a 2-D array of finite numbers, one row per image and "
                          f"{n_features or 'F > 0'} columns; got {X.dtype} of shape {X.shape}")
     return X
@@ -229,25 +229,24 @@ def check_model(params):
         shapes = {name: np.shape(value) for name, value in params.items()}
         (F, H), (_, C) = shapes["W1"], shapes["W2"]
         finite = all(np.isfinite(value).all() for value in params.values())
-        ok = finite and shapes == {"W1": (F, H), "b1": (H,), "W2": (H, C), "b2": (C,)}
     except (AttributeError, KeyError, TypeError, ValueError):  # not a dict of numbers, W1 2-D
-        ok = False
-    if not ok:
+        finite = False
+    if not finite or shapes != {"W1": (F, H), "b1": (H,), "W2": (H, C), "b2": (C,)}:
         raise ValueError(f"params must be finite W1 (F, H), b1 (H,), W2 (H, C) and b2 (C,); "
                          f"got {str(shapes)[:200]}")
     return F, C
 
 
-def check_training(X_train, y_train, X_test, y_test, n_classes, **settings):
-    """train's arguments as arrays, or a ValueError naming the first mistake."""
-    check_settings(n_classes=n_classes, **settings)
+def check_data(X_train, y_train, X_test, y_test, n_classes):
+    """train's data as arrays, each class 0 to n_classes - 1 in y_train, or a ValueError."""
     X_train = check_X(X_train, name="X_train")
     y_train = check_y(y_train, len(X_train), n_classes, name="y_train")
-    if len(seen := np.unique(y_train)) < n_classes:  # a class never seen is never learnt
-        missing = np.setdiff1d(np.arange(min(n_classes, len(seen) + 3)), seen)  # 3 at most
-        raise ValueError(f"y_train has no label {', '.join(map(str, missing))}"
-                         f"{', ...' if n_classes - len(seen) > 3 else ''}; train needs every "
-                         f"class from 0 to {n_classes - 1} (n_classes={n_classes})")
+    seen = np.unique(y_train)
+    if len(seen) < n_classes:  # a class never seen is never learnt: name the first three
+        missing = np.setdiff1d(np.arange(min(n_classes, len(seen) + 3)), seen)[:3]
+        more = ", ..." if n_classes - len(seen) > 3 else ""
+        raise ValueError(f"y_train has no label {', '.join(map(str, missing))}{more}; train "
+                         f"needs every class from 0 to {n_classes - 1} (n_classes={n_classes})")
     if X_test is not None or y_test is not None:
         X_test = check_X(X_test, X_train.shape[1], name="X_test")
         y_test = check_y(y_test, len(X_test), n_classes, name="y_test")
@@ -255,14 +254,13 @@ def check_training(X_train, y_train, X_test, y_test, n_classes, **settings):
 
 
 def advice(lr, weight_decay, names=("lr", "weight_decay")):
-    """What to make smaller when training diverges. Weight decay multiplies the weights by
-    (1 - lr * weight_decay) at each step: beyond 2 they grow, however small lr is."""
-    return f"try a smaller {names[lr * weight_decay >= 2]}"
+    """What to make smaller when the loss diverges: lr, or weight_decay if it alone grows W."""
+    lr_name, decay_name = names  # the decay step multiplies W by 1 - lr * weight_decay
+    return f"try a smaller {decay_name if lr * weight_decay >= 2 else lr_name}"
 
 
-# Command line ---------------------------------------------------------------------------
 def flag(setting, default, meaning):
-    """argparse's keywords for a flag: the type and range of a setting, from SETTINGS."""
+    """argparse's keywords for a flag that sets a setting, with its type and range."""
     kind, in_range, words = SETTINGS[setting]
 
     def read(text):  # a wrong type: argparse says "invalid int value: 'ten'"
@@ -270,10 +268,12 @@ def flag(setting, default, meaning):
             raise argparse.ArgumentTypeError(f"must be {words}; got {text}")
         return value
     read.__name__ = kind.__name__
-    return {"type": read, "default": default, "help": f"{meaning}: {words}"}
+    return {"type": read, "default": default, "dest": setting, "metavar": kind.__name__.upper(),
+            "help": f"{meaning}: {words}"}
 
 
 def main(argv=None):
+    """Train with the flags' settings, print how it goes, and end with a verdict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     # argparse's own print_help hides a failed write (`--help >/dev/full` would succeed)
@@ -286,24 +286,19 @@ def main(argv=None):
     add("--seed", **flag("seed", 42, "seed for the split and the initial weights"))
     add("--print-every", **flag("log_every", 100, "print a line every this many epochs"))
     add("--hidden", **flag("hidden", 32, "hidden ReLU units"))
-    args = parser.parse_args(argv)
-
-    X_train, X_test, y_train, y_test = load_data(args.test_size, args.seed)
+    settings = vars(parser.parse_args(argv))  # train's arguments, once test_size is out
+    X_train, X_test, y_train, y_test = load_data(settings.pop("test_size"), settings["seed"])
     print(f"{len(X_train)} training images, {len(X_test)} held-out test images, "
           f"{X_train.shape[1]} pixels each")
-    fix = advice(args.lr, args.weight_decay, names=("--lr", "--weight-decay"))
+    fix = advice(settings["lr"], settings["weight_decay"], names=("--lr", "--weight-decay"))
     from threadpoolctl import threadpool_limits  # here: only the command line caps threads
     try:  # One BLAS thread: as fast on matrices this small, and 2-3x faster when another
         with threadpool_limits(limits=1, user_api="blas"):  # program keeps a core busy
-            _, history = train(X_train, y_train, X_test, y_test, epochs=args.epochs, lr=args.lr,
-                               weight_decay=args.weight_decay, seed=args.seed,
-                               hidden=args.hidden, log_every=args.print_every)
+            _, history = train(X_train, y_train, X_test, y_test, **settings)
     except FloatingPointError:  # the loss overflowed (train's message names its arguments)
         sys.exit(f"error: training diverged: the loss is not a finite number; {fix}")
-    start, end = history[0]["loss"], history[-1]["loss"]
-    if end > start:  # not one noisy epoch: the run ends worse than the untrained model
-        sys.exit(f"error: training diverged: the loss ended at {end:.4g}, above the {start:.4g} "
-                 f"it started at; {fix}")
+    if history[-1]["loss"] > history[0]["loss"]:  # not one noisy epoch: the whole run
+        sys.exit(f"error: training diverged: the loss ended above where it started; {fix}")
     if len(X_test):
         print(f"held-out test accuracy {100 * history[-1]['test_acc']:.1f}% "
               f"on {len(X_test)} images never trained on")

@@ -190,7 +190,7 @@ def test_training_matches_scikit_learn_step_for_step(model, digits, weight_decay
 
 # Written once, copied into both scripts on purpose: each script stands alone.
 TWINS = ["load_data", "standardise", "one_hot", "log_softmax", "softmax", "predict", "accuracy",
-         "format_record", "check_settings", "check_X", "check_y", "check_training", "advice",
+         "format_record", "check_settings", "check_X", "check_y", "check_data", "advice",
          "flag"]
 # What the hidden layer adds: every line that only the MLP has names one of these.
 HIDDEN_LAYER = re.compile(r"hidden|W1|W2|b1|b2|Z1|Z2|A1|mask|ReLU|\(H|H\)|multi-layer|"
