@@ -218,7 +218,7 @@ def check_model(params):
         shapes = {name: np.shape(value) for name, value in params.items()}
         F, C = shapes["W"]
         finite = all(np.isfinite(value).all() for value in params.values())
-    except (AttributeError, KeyError, TypeError, ValueError):  # not a dict of numbers, W 2-D
+    except (AttributeError, KeyError, TypeError, ValueError):  # no dict of numbers, or W not 2-D
         finite = False
     if not finite or shapes != {"W": (F, C), "b": (C,)}:
         raise ValueError(f"params must be finite W (F, C) and b (C,), as train returns them; "
@@ -248,17 +248,17 @@ def advice(lr, weight_decay, names=("lr", "weight_decay")):
     return f"try a smaller {decay_name if lr * weight_decay >= 2 else lr_name}"
 
 
-def flag(setting, default, meaning):
-    """argparse's keywords for a flag that sets a setting, with its type and range."""
+def add_flag(parser, flag, setting, default, meaning):
+    """A flag that sets a setting, read with the type and range that SETTINGS gives it."""
     kind, in_range, words = SETTINGS[setting]
 
-    def read(text):  # a wrong type: argparse says "invalid int value: 'ten'"
+    def read(text):
         if not in_range(value := kind(text)):
             raise argparse.ArgumentTypeError(f"must be {words}; got {text}")
         return value
-    read.__name__ = kind.__name__
-    return {"type": read, "default": default, "dest": setting, "metavar": kind.__name__.upper(),
-            "help": f"{meaning}: {words}"}
+    read.__name__ = kind.__name__  # argparse names it for a wrong type: "invalid int value"
+    parser.add_argument(flag, type=read, default=default, dest=setting,
+                        metavar=kind.__name__.upper(), help=f"{meaning}: {words}")
 
 
 def main(argv=None):
@@ -267,13 +267,12 @@ def main(argv=None):
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     # argparse's own print_help hides a failed write (`--help >/dev/full` would succeed)
     parser.print_help = lambda file=None: print(parser.format_help(), end="", file=file)
-    add = parser.add_argument
-    add("--epochs", **flag("epochs", 1000, "gradient-descent updates"))
-    add("--lr", **flag("lr", 0.1, "learning rate (step size)"))
-    add("--weight-decay", **flag("weight_decay", 0.0, "L2 penalty (in the printed loss)"))
-    add("--test-size", **flag("test_size", 0.2, "fraction of the images held out"))
-    add("--seed", **flag("seed", 42, "seed for the split and the initial weights"))
-    add("--print-every", **flag("log_every", 100, "print a line every this many epochs"))
+    add_flag(parser, "--epochs", "epochs", 1000, "gradient-descent updates")
+    add_flag(parser, "--lr", "lr", 0.1, "learning rate (step size)")
+    add_flag(parser, "--weight-decay", "weight_decay", 0.0, "L2 penalty (in the printed loss)")
+    add_flag(parser, "--test-size", "test_size", 0.2, "fraction of the images held out")
+    add_flag(parser, "--seed", "seed", 42, "seed for the split and the initial weights")
+    add_flag(parser, "--print-every", "log_every", 100, "print a line every this many epochs")
     settings = vars(parser.parse_args(argv))  # train's arguments, once test_size is out
     X_train, X_test, y_train, y_test = load_data(settings.pop("test_size"), settings["seed"])
     print(f"{len(X_train)} training images, {len(X_test)} held-out test images, "

@@ -191,7 +191,7 @@ def test_training_matches_scikit_learn_step_for_step(model, digits, weight_decay
 # Written once, copied into both scripts on purpose: each script stands alone.
 TWINS = ["load_data", "standardise", "one_hot", "log_softmax", "softmax", "predict", "accuracy",
          "format_record", "check_settings", "check_X", "check_y", "check_data", "advice",
-         "flag"]
+         "add_flag"]
 # What the hidden layer adds: every line that only the MLP has names one of these.
 HIDDEN_LAYER = re.compile(r"hidden|W1|W2|b1|b2|Z1|Z2|A1|mask|ReLU|\(H|H\)|multi-layer|"
                           r"chain rule|gradient by the|32 x 10|np_slp|np_mlp|same program")
@@ -243,7 +243,7 @@ def test_each_script_reads_docstring_imports_algorithm_then_plumbing():
 
 
 # The file is the algorithm, then its checks and command line in as few lines as they need.
-LINE_BUDGET = {"np_slp_digits.py": 315, "np_mlp_digits.py": 330}
+LINE_BUDGET = {"np_slp_digits.py": 310, "np_mlp_digits.py": 320}
 ALGORITHM = ["load_data", "standardise", "one_hot", "log_softmax", "softmax", "init_params",
              "forward", "loss", "backward", "predict", "accuracy", "train"]
 
