@@ -17,29 +17,25 @@ np_slp_digits.py is the same program without the hidden layer; diff the two.
 
 import argparse
 import math
+import numbers
 import signal
 import sys
 
-if __name__ == "__main__":  # Ctrl-C, or a reader that leaves (`| head`), ends the script
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # quietly, as in any Unix tool
-    if hasattr(signal, "SIGPIPE"):  # (Windows has no SIGPIPE)
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
+
 
 # Data (identical in both scripts) -----------------------------------------------------
 def load_data(test_size=0.2, seed=42):
     """Digits as standardised features: X_train, X_test, y_train, y_test. The split is
     stratified (each digit in the same proportion on both sides); test_size=0 keeps all."""
-    X, y = load_digits(return_X_y=True)  # X: (1797, 64) ink levels 0..16, y: (1797,)
+    check_settings(test_size=test_size, seed=seed)
+    from sklearn import datasets, model_selection  # here: only the data need its 1-2 s import
+    X, y = datasets.load_digits(return_X_y=True)  # X: (1797, 64) ink levels 0..16, y: (1797,)
     if test_size == 0:
         X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]
     else:
-        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size,
-                                                            stratify=y, random_state=seed)
+        X_train, X_test, y_train, y_test = model_selection.train_test_split(
+            X, y, test_size=test_size, stratify=y, random_state=seed)
     X_train, X_test = standardise(X_train, X_test)
     return X_train, X_test, y_train, y_test
 
@@ -123,38 +119,16 @@ def backward(params, cache, Y, weight_decay=0.0):
 
 def predict(params, X):
     """The most probable class for each row of X; (N, F) -> (N,) integers."""
-    if sorted(params) != ["W1", "W2", "b1", "b2"]:  # e.g. a model from np_slp_digits.py
-        raise ValueError(f"params must have W1, b1, W2 and b2; got {sorted(params)}")
-    P, _ = forward(params, check_X(X, n_features=len(params["W1"])))
+    n_features, _ = check_model(params)
+    P, _ = forward(params, check_X(X, n_features))
     return P.argmax(axis=1)
 
 
-# Checks and training (identical in both scripts but for the hidden layer's size) -------
-def check_X(X, n_features=None, name="X"):
-    """X as a finite (N, F) array of numbers, or a ValueError that says what is wrong."""
-    X = np.asarray(X)
-    if (X.ndim != 2 or X.dtype.kind not in "biuf" or not np.isfinite(X).all()
-            or X.shape[1] != (n_features or X.shape[1])):
-        raise ValueError(f"{name} must be a 2-D array of finite numbers, one row per image and "
-                         f"{n_features or 'F'} columns; got {X.dtype} of shape {X.shape}")
-    return X
-
-
-def check_y(y, n_rows, n_classes=None, name="y"):
-    """y as n_rows integer labels from 0 up, or a ValueError that says what is wrong."""
-    y = np.asarray(y)
-    if y.shape != (n_rows,) or y.dtype.kind not in "iu":
-        raise ValueError(f"{name} must be {n_rows} integer labels, one per row; got {y.dtype} "
-                         f"of shape {y.shape} (a column? use y.ravel())")
-    if n_rows and not 0 <= y.min() <= y.max() < (n_classes or np.inf):
-        raise ValueError(f"{name} has labels {y.min()} to {y.max()}; they must be from 0 to "
-                         f"{n_classes - 1 if n_classes else 'C - 1'}")
-    return y
-
-
+# Training (identical in both scripts but for the hidden layer) --------------------------
 def accuracy(params, X, y):
     """Fraction of rows of X whose predicted class is y."""
-    return float(np.mean(predict(params, X) == check_y(y, len(X))))
+    _, n_classes = check_model(params)
+    return float(np.mean(predict(params, X) == check_y(y, len(X), n_classes)))
 
 
 def format_record(r):
@@ -164,45 +138,37 @@ def format_record(r):
     return line + (f" | test acc {100 * r['test_acc']:5.1f}%" if "test_acc" in r else "")
 
 
-def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
+def train(X_train, y_train, X_test=None, y_test=None, *, n_classes=10, epochs=1000, lr=0.1,
           weight_decay=0.0, seed=42, hidden=32, log_every=100, verbose=True):
-    """Full-batch gradient descent: every epoch is one update computed from all of X_train.
+    """Full-batch gradient descent: every epoch is one update computed from all of X_train,
+    whose labels y_train are 0 to n_classes - 1 (the digits: 10), each class at least once.
 
     Returns (params, history): a record every log_every epochs and at the last (epoch 0 is
     the untrained model) of the loss, train_acc and, given test data, test_acc and test_loss
     (the same loss, penalty included, on the test images), each printed if verbose."""
-    X_train = check_X(X_train, name="X_train")
-    y_train = check_y(y_train, len(X_train), name="y_train")
-    n_classes = y_train.max() + 1
-    missing = sorted(set(range(n_classes)) - set(y_train))  # outputs that would never learn
-    if missing or not (epochs >= 1 and lr > 0 and weight_decay >= 0 and hidden >= 1):
-        raise ValueError(f"need every label 0 to {n_classes - 1} in y_train, epochs >= 1, lr > 0, "
-                         f"weight_decay >= 0, hidden >= 1; got {missing=} {epochs=} {lr=} "
-                         f"{weight_decay=} {hidden=}")
+    check_settings(n_classes=n_classes, epochs=epochs, lr=lr, weight_decay=weight_decay,
+                   seed=seed, hidden=hidden, log_every=log_every)
+    X_train, y_train, X_test, y_test = check_data(X_train, y_train, X_test, y_test, n_classes)
     has_test = X_test is not None and len(X_test) > 0
-    if has_test:
-        X_test = check_X(X_test, n_features=X_train.shape[1], name="X_test")
-        y_test = check_y(y_test, len(X_test), n_classes, name="y_test")
 
     params = init_params(X_train.shape[1], hidden, n_classes, seed=seed)
     Y_train = one_hot(y_train, n_classes)  # (N, C)
+    Y_test = one_hot(y_test, n_classes) if has_test else None
     history = []
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported once, below
         for epoch in range(epochs + 1):
             _, cache = forward(params, X_train)  # 1. forward
             train_loss = loss(params, X_train, Y_train, weight_decay, cache=cache)  # 2. loss
             if not math.isfinite(train_loss):  # the weights have overflowed
-                cause = "weight_decay" if epoch == 0 or lr * weight_decay >= 2 else "lr"
                 when = f"diverged at epoch {epoch}" if epoch else "cannot start"
                 raise FloatingPointError(f"training {when}: the loss is not a finite number; "
-                                         f"try a smaller {cause}")
-            if epoch % log_every == 0 or epoch == epochs:  # logging, not learning
+                                         + advice(lr, weight_decay))
+            if epoch % log_every == 0 or epoch == epochs:  # logging, beside the learning
                 record = {"epoch": epoch, "loss": train_loss,
                           "train_acc": accuracy(params, X_train, y_train)}
                 if has_test:
-                    record["test_acc"] = accuracy(params, X_test, y_test)
-                    record["test_loss"] = loss(params, X_test, one_hot(y_test, n_classes),
-                                               weight_decay)
+                    record.update(test_acc=accuracy(params, X_test, y_test),
+                                  test_loss=loss(params, X_test, Y_test, weight_decay))
                 history.append(record)
                 if verbose:
                     print(format_record(record))
@@ -212,39 +178,126 @@ def train(X_train, y_train, X_test=None, y_test=None, *, epochs=1000, lr=0.1,
     return params, history
 
 
-# Command line ---------------------------------------------------------------------------
+# Plumbing: checks at the door of the functions above, then the command line -------------
+SETTINGS = {  # each setting's type, range and range in words: for the arguments and the flags
+    "n_classes": (int, lambda n: n >= 2, "a whole number, 2 or more"),
+    "epochs": (int, lambda n: n >= 1, "a whole number, 1 or more"),
+    "log_every": (int, lambda n: n >= 1, "a whole number, 1 or more"),
+    "seed": (int, lambda n: 0 <= n < 2**32, "a whole number from 0 to 2**32 - 1"),
+    "hidden": (int, lambda n: 1 <= n <= 10_000, "a whole number from 1 to 10000"),
+    "lr": (float, lambda x: 0 < x < math.inf, "a finite number above 0"),
+    "weight_decay": (float, lambda x: 0 <= x < math.inf, "a finite number, 0 or more"),
+    "test_size": (float, lambda x: x == 0 or 0.01 <= x <= 0.99, "0, or 0.01 to 0.99")}
+
+
+def check_settings(**settings):
+    """Each setting as SETTINGS says (NumPy's numbers too), or a ValueError naming it."""
+    for name, value in settings.items():
+        kind, in_range, words = SETTINGS[name]
+        number = numbers.Integral if kind is int else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, number) or not in_range(value):
+            raise ValueError(f"{name} must be {words}; got {value!r:.40}")
+
+
+def check_X(X, n_features=None, name="X"):
+    """X as a finite (N, F) array of numbers, or a ValueError that says what is wrong."""
+    X = np.asarray(X)
+    if (X.ndim != 2 or X.dtype.kind not in "biuf" or not np.isfinite(X).all()
+            or X.shape[1] == 0 or X.shape[1] != (n_features or X.shape[1])):
+        raise ValueError(f"{name} must be a 2-D array of finite numbers, one row per image and "
+                         f"{n_features or 'F > 0'} columns; got {X.dtype} of shape {X.shape}")
+    return X
+
+
+def check_y(y, n_rows, n_classes, name="y"):
+    """y as n_rows integer labels from 0 to n_classes - 1, or a ValueError saying what is wrong."""
+    y = np.asarray(y)
+    if y.shape != (n_rows,) or y.dtype.kind not in "iu":
+        column = " (a column? use y.ravel())" if y.ndim == 2 else ""
+        raise ValueError(f"{name} must be {n_rows} integer labels, one per row; got {y.dtype} "
+                         f"of shape {y.shape}{column}")
+    if n_rows and not 0 <= y.min() <= y.max() < n_classes:
+        raise ValueError(f"{name} has labels {y.min()} to {y.max()}; they must be from 0 to "
+                         f"{n_classes - 1} (n_classes={n_classes})")
+    return y
+
+
+def check_model(params):
+    """(F, C) of finite params W1 (F, H), b1 (H,), W2 (H, C), b2 (C,), or a ValueError."""
+    shapes = type(params).__name__  # what the message says, if it is not a dict of arrays
+    try:
+        shapes = {name: np.shape(value) for name, value in params.items()}
+        (F, H), (_, C) = shapes["W1"], shapes["W2"]
+        finite = all(np.isfinite(value).all() for value in params.values())
+    except (AttributeError, KeyError, TypeError, ValueError):  # no dict of numbers, or W1 not 2-D
+        finite = False
+    if not finite or shapes != {"W1": (F, H), "b1": (H,), "W2": (H, C), "b2": (C,)}:
+        raise ValueError(f"params must be finite W1 (F, H), b1 (H,), W2 (H, C) and b2 (C,); "
+                         f"got {str(shapes)[:200]}")
+    return F, C
+
+
+def check_data(X_train, y_train, X_test, y_test, n_classes):
+    """train's data as arrays, each class 0 to n_classes - 1 in y_train, or a ValueError."""
+    X_train = check_X(X_train, name="X_train")
+    y_train = check_y(y_train, len(X_train), n_classes, name="y_train")
+    seen = np.unique(y_train)
+    if len(seen) < n_classes:  # a class never seen is never learnt: name the first three
+        missing = np.setdiff1d(np.arange(min(n_classes, len(seen) + 3)), seen)[:3]
+        more = ", ..." if n_classes - len(seen) > 3 else ""
+        raise ValueError(f"y_train has no label {', '.join(map(str, missing))}{more}; train "
+                         f"needs every class from 0 to {n_classes - 1} (n_classes={n_classes})")
+    if X_test is not None or y_test is not None:
+        X_test = check_X(X_test, X_train.shape[1], name="X_test")
+        y_test = check_y(y_test, len(X_test), n_classes, name="y_test")
+    return X_train, y_train, X_test, y_test
+
+
+def advice(lr, weight_decay, names=("lr", "weight_decay")):
+    """What to make smaller when the loss diverges: lr, or weight_decay if it alone grows W."""
+    lr_name, decay_name = names  # the decay step multiplies W by 1 - lr * weight_decay
+    return f"try a smaller {decay_name if lr * weight_decay >= 2 else lr_name}"
+
+
+def add_flag(parser, flag, setting, default, meaning):
+    """A flag that sets a setting, read with the type and range that SETTINGS gives it."""
+    kind, in_range, words = SETTINGS[setting]
+
+    def read(text):
+        if not in_range(value := kind(text)):
+            raise argparse.ArgumentTypeError(f"must be {words}; got {text}")
+        return value
+    read.__name__ = kind.__name__  # argparse names it for a wrong type: "invalid int value"
+    parser.add_argument(flag, type=read, default=default, dest=setting,
+                        metavar=kind.__name__.upper(), help=f"{meaning}: {words}")
+
+
 def main(argv=None):
+    """Train with the flags' settings, print how it goes, and end with a verdict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add = parser.add_argument
-    add("--epochs", type=int, default=1000, help="gradient-descent updates, at least 1")
-    add("--lr", type=float, default=0.1, help="learning rate (step size), above 0")
-    add("--weight-decay", type=float, default=0.0, help="L2 penalty, 0 or more (in the loss)")
-    add("--test-size", type=float, default=0.2, help="fraction held out: 0, or 0.01 to 0.99")
-    add("--seed", type=int, default=42, help="seed for the split and the weights, 0 to 2**32-1")
-    add("--print-every", type=int, default=100, help="print a line every this many epochs")
-    add("--hidden", type=int, default=32, help="hidden ReLU units, 1 to 10000")
-    args = parser.parse_args(argv)
-    for flag, ok in [("--epochs", args.epochs >= 1), ("--lr", 0 < args.lr < math.inf),
-                     ("--weight-decay", 0 <= args.weight_decay < math.inf),
-                     ("--hidden", 1 <= args.hidden <= 10_000),
-                     ("--test-size", args.test_size == 0 or 0.01 <= args.test_size <= 0.99),
-                     ("--seed", 0 <= args.seed < 2**32), ("--print-every", args.print_every >= 1)]:
-        if not ok:  # argparse has checked the type; this is the range that --help gives
-            parser.error(f"argument {flag}: {getattr(args, flag[2:].replace('-', '_'))} is "
-                         "out of range (see --help)")
-
-    X_train, X_test, y_train, y_test = load_data(args.test_size, args.seed)
+    # argparse's own print_help hides a failed write (`--help >/dev/full` would succeed)
+    parser.print_help = lambda file=None: print(parser.format_help(), end="", file=file)
+    add_flag(parser, "--epochs", "epochs", 1000, "gradient-descent updates")
+    add_flag(parser, "--lr", "lr", 0.1, "learning rate (step size)")
+    add_flag(parser, "--weight-decay", "weight_decay", 0.0, "L2 penalty (in the printed loss)")
+    add_flag(parser, "--test-size", "test_size", 0.2, "fraction of the images held out")
+    add_flag(parser, "--seed", "seed", 42, "seed for the split and the initial weights")
+    add_flag(parser, "--print-every", "log_every", 100, "print a line every this many epochs")
+    add_flag(parser, "--hidden", "hidden", 32, "hidden ReLU units")
+    settings = vars(parser.parse_args(argv))  # train's arguments, once test_size is out
+    X_train, X_test, y_train, y_test = load_data(settings.pop("test_size"), settings["seed"])
     print(f"{len(X_train)} training images, {len(X_test)} held-out test images, "
           f"{X_train.shape[1]} pixels each")
+    fix = advice(settings["lr"], settings["weight_decay"], names=("--lr", "--weight-decay"))
+    from threadpoolctl import threadpool_limits  # here: only the command line caps threads
     try:  # One BLAS thread: as fast on matrices this small, and 2-3x faster when another
         with threadpool_limits(limits=1, user_api="blas"):  # program keeps a core busy
-            _, history = train(X_train, y_train, X_test, y_test, epochs=args.epochs, lr=args.lr,
-                               weight_decay=args.weight_decay, seed=args.seed,
-                               hidden=args.hidden, log_every=args.print_every)
-    except FloatingPointError as err:  # train names its argument; here it is a flag
-        sys.exit(f"error: {err}".replace("smaller lr", "smaller --lr")
-                 .replace("smaller weight_decay", "smaller --weight-decay"))
+            _, history = train(X_train, y_train, X_test, y_test, **settings)
+    except FloatingPointError:  # the loss overflowed (train's message names its arguments)
+        sys.exit(f"error: training diverged: the loss is not a finite number; {fix}")
+    if history[-1]["loss"] > history[0]["loss"]:  # not one noisy epoch: the whole run
+        sys.exit(f"error: training diverged: the loss ended above where it started; {fix}")
     if len(X_test):
         print(f"held-out test accuracy {100 * history[-1]['test_acc']:.1f}% "
               f"on {len(X_test)} images never trained on")
@@ -254,5 +307,14 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the run quietly, as in any
+    if hasattr(signal, "SIGPIPE"):  # Unix tool, and so does a reader that leaves (`| head`)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # (Windows has no SIGPIPE)
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        sys.exit("error: standard output is closed: there is nowhere to print the results")
     sys.stdout.reconfigure(line_buffering=True)  # each line reaches `| tee log` as printed
-    main()
+    try:
+        main()
+    except OSError as err:  # the output cannot be written (`>/dev/full`): say so once, and
+        sys.stdout = None  # drop the unwritten lines, or Python retries them as it exits
+        sys.exit(f"error: {err}")

@@ -12,23 +12,42 @@ Notebooks: each run top to bottom from a fresh kernel, against what a class can 
 No test asserts a time: a busy machine is not a bug.
 """
 
-import argparse
-import pathlib
 import signal
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import warnings
 
-import nbformat
-import numpy as np
-from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_limits
 
-import np_mlp_digits as mlp
-import np_slp_digits as slp
+def stop(signum, frame):
+    """Ctrl-C, SIGTERM or SIGHUP: end at once, with the shell's status for Ctrl-C and no
+    traceback. SystemExit, not KeyboardInterrupt: scikit-learn's MLPClassifier.fit catches a
+    KeyboardInterrupt and goes on, and its interrupted fit would be timed. On the way out,
+    subprocess.run ends the notebook's process and the temporary folder is removed."""
+    raise SystemExit(130)
+
+
+def stop_on_signals():
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
+
+
+if __name__ == "__main__":  # before the imports below: they take a few seconds
+    stop_on_signals()
+
+import argparse  # noqa: E402
+import pathlib  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import np_mlp_digits as mlp  # noqa: E402
+import np_slp_digits as slp  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -112,28 +131,36 @@ def notebook_seconds(path):
 
 
 def notebooks_table(quick, repeats):
-    if quick:  # the code path, on a notebook of one cell
-        path = pathlib.Path(tempfile.mkdtemp()) / "one-cell.ipynb"
-        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), path)
-        budgets = {path: 10}
-    else:
-        budgets = {ROOT / name: seconds for name, seconds in BUDGETS.items()}
+    if quick:  # the code path, on a notebook of one cell, in a folder removed afterwards
+        with tempfile.TemporaryDirectory() as folder:
+            path = pathlib.Path(folder) / "one-cell.ipynb"
+            cells = [nbformat.v4.new_code_cell("1 + 1")]
+            nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+            return notebook_rows({path: 10}, repeats, name=lambda path: path.name)
+    budgets = {ROOT / name: seconds for name, seconds in BUDGETS.items()}
+    notebook_rows(budgets, repeats, name=lambda path: path.relative_to(ROOT).as_posix())
+
+
+def notebook_rows(budgets, repeats, name):
+    """The notebooks' table: each run `repeats` times, against its budget in seconds."""
     print("\n| notebook (fresh kernel) | median | min-max | budget |\n|---|---:|---:|---:|")
     for path, budget in budgets.items():
         seconds = [notebook_seconds(path) for _ in range(repeats)]
         median = statistics.median(seconds)
         verdict = "" if median <= budget else " OVER"
-        name = path.name if quick else path.relative_to(ROOT).as_posix()
-        print(f"| {name} | {median:.0f} s | {min(seconds):.1f}-{max(seconds):.1f} | "
+        print(f"| {name(path)} | {median:.0f} s | {min(seconds):.1f}-{max(seconds):.1f} | "
               f"{budget} s{verdict} |")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that it runs")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (the scripts: 1)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads, 1 or more (the scripts: 1)")
     parser.add_argument("--no-notebooks", action="store_true", help="the per-epoch tables only")
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"argument --threads: must be 1 or more; got {args.threads}")
     X, _, y, _ = mlp.load_data()
     epochs, repeats = (3, 1) if args.quick else (200, 7)
     print(f"Python {sys.version.split()[0]}, NumPy {np.__version__}, "
@@ -146,10 +173,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    for ending in ("SIGTERM", "SIGHUP"):  # `timeout`, a closed terminal: as Ctrl-C, quietly
-        if hasattr(signal, ending):
-            signal.signal(getattr(signal, ending), signal.default_int_handler)
-    try:
-        main()
-    except KeyboardInterrupt:  # subprocess.run has ended the notebook's process on the way out
-        sys.exit(130)
+    main()

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -83,15 +84,58 @@ def test_readme_example_output_is_what_the_mlp_script_prints():
 
 
 def test_readme_flag_table_is_what_the_scripts_accept():
-    rows = dict(re.findall(r"^\| `(--[a-z-]+)` \| ([\d.]+) \|", readme(), re.M))
-    defaults = {}
+    # default and meaning, range included, as --help gives them
+    rows = {flag: (default, meaning.removesuffix(" (MLP only)")) for flag, default, meaning in
+            re.findall(r"^\| `(--[a-z-]+)` \| ([\d.]+) \| (.+) \|$", readme(), re.M)}
+    helped = {}
     for module in (np_slp_digits, np_mlp_digits):
         out = io.StringIO()
         with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
             module.main(["--help"])
-        defaults.update(re.findall(r"(--[a-z-]+) \S+\s+.*?\(default: ([\d.]+)\)",
-                                   flat(out.getvalue())))
-    assert rows == defaults
+        helped.update({flag: (default, meaning) for flag, meaning, default in re.findall(
+            r"(--[a-z-]+) [A-Z_]+ (.*?) \(default: ([\d.]+)\)", flat(out.getvalue()))})
+    assert rows == helped
+
+
+def readme_section(title):
+    return readme().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_mistake_the_readme_names_raises_the_error_it_quotes():
+    import builtins
+
+    import numpy as np
+
+    rows = re.findall(r"^\| [^|]+ \| `(.+?)` \| `(\w+): (.+?)` \|$",
+                      readme_section("Using the functions"), re.M)
+    X_train, X_test, y_train, y_test = np_mlp_digits.load_data()
+    params, _ = np_mlp_digits.train(X_train, y_train, epochs=2, verbose=False)
+    namespace = {name: getattr(np_mlp_digits, name) for name in
+                 ["load_data", "train", "predict", "accuracy"]}
+    namespace.update(np=np, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
+                     params=params)
+    assert len(rows) >= 9
+    for code, error, words in rows:
+        with pytest.raises(getattr(builtins, error)) as caught:
+            eval(code, namespace)
+        assert str(caught.value).startswith(words), code
+
+
+def test_the_functions_the_readme_says_check_nothing_check_nothing():
+    import inspect
+
+    section = flat(readme_section("Using the functions"))
+    listed, example, result = re.search(
+        r"((?:`\w+`, )*`\w+` and `\w+`) check nothing, so they read as the maths "
+        r"\(`(.+?)` is the (\w+) class", section).groups()
+    names = re.findall(r"`(\w+)`", listed)
+    assert {"one_hot", "forward", "loss", "backward"} <= set(names)
+    for module in (np_slp_digits, np_mlp_digits):
+        for name in names:
+            source = inspect.getsource(getattr(module, name))
+            assert "check_" not in source and "raise" not in source, name
+        row = eval(example, {"one_hot": module.one_hot})[0]
+        assert result == "last" and row.argmax() == len(row) - 1
 
 
 def test_slp_reproduces_the_originally_published_train_accuracies():
@@ -353,29 +397,93 @@ def test_the_command_check_catches_a_bare_command_and_nothing_the_readme_writes(
 # --- the benchmark -----------------------------------------------------------------------------
 
 
-def test_the_quick_benchmark_runs_and_prints_the_rows_its_readme_quotes():
+def test_the_quick_benchmark_runs_prints_the_rows_its_readme_quotes_and_leaves_no_files(
+        tmp_path):
     result = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--quick"],
-                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+                            capture_output=True, text=True, timeout=600, cwd=ROOT,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     rows = re.findall(r"^\| (.+?) \| \d+ (?:µs|s) \| [\d.]+-[\d.]+ \|", result.stdout, re.M)
     bench_readme = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
     assert len(rows) == 7 and "one-cell.ipynb" in rows
     for label in rows[:6]:  # pasted from a full run: that machine's times, but these rows
         assert f"| {label} |" in bench_readme, label
+    assert list(tmp_path.iterdir()) == []  # its one-cell notebook's folder is gone
 
 
-def test_a_killed_benchmark_ends_quietly_and_leaves_no_process_behind():
+@pytest.mark.parametrize("threads", ["0", "-1"])
+def test_the_benchmark_refuses_fewer_than_one_thread(threads, capsys):
+    from benchmarks import bench
+
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--threads", threads])
+    assert exit_info.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(
+        f"error: argument --threads: must be 1 or more; got {threads}")
+
+
+def bench_process(*args, **options):
+    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, **options)
+
+
+@pytest.mark.parametrize("killed", ["by SIGTERM", "by Ctrl-C"])
+def test_a_killed_benchmark_ends_quietly_and_leaves_no_process_or_file_behind(killed, tmp_path):
     psutil = pytest.importorskip("psutil")  # comes with ipykernel
-    bench = subprocess.Popen([sys.executable, "-m", "benchmarks.bench", "--quick"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    bench = bench_process("-m", "benchmarks.bench", "--quick", start_new_session=True,
+                          env={**os.environ, "TMPDIR": str(tmp_path)})
     deadline = time.monotonic() + 120
     while not psutil.Process(bench.pid).children() and time.monotonic() < deadline:
         time.sleep(0.01)  # until it runs its notebook, in a process of its own with a kernel
     started = psutil.Process(bench.pid).children(recursive=True)
-    bench.terminate()  # as `timeout` or a closed terminal would
+    if killed == "by SIGTERM":
+        bench.terminate()  # as `timeout` or a closed terminal would
+    else:  # a terminal's Ctrl-C reaches every process of its group, the notebook's too
+        os.killpg(bench.pid, signal.SIGINT)
     _, err = bench.communicate(timeout=60)
     assert (bench.returncode, err) == (130, "")
     assert started and psutil.wait_procs(started, timeout=30)[1] == []  # all of them gone
+    assert list(tmp_path.iterdir()) == []
+
+
+# scikit-learn's MLPClassifier.fit catches KeyboardInterrupt and carries on (and would have
+# its interrupted fit timed): a signal must end the benchmark inside it all the same.
+INSIDE_A_FIT = """
+import numpy as np
+from benchmarks import bench
+bench.stop_on_signals()
+X, y = np.random.RandomState(0).randn(30, 64), np.arange(30) % 10
+fit = bench.scikit_learn(X, y, epochs=10**7, hidden=32)  # hours, unless stopped
+print("fitting", flush=True)
+print(bench.interleaved({"scikit-learn": fit}, repeats=1))
+"""
+
+
+@pytest.mark.parametrize("ending", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_inside_scikit_learns_fit_ends_the_benchmark_with_no_timing(ending):
+    bench = bench_process("-c", INSIDE_A_FIT)
+    assert bench.stdout.readline() == "fitting\n"
+    time.sleep(0.5)  # well inside fit, which prints nothing
+    bench.send_signal(getattr(signal, ending))
+    try:
+        out, err = bench.communicate(timeout=60)  # a swallowed signal fits for hours
+    finally:
+        bench.kill()
+    assert (bench.returncode, out, err) == (130, "", "")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux's /proc")
+def test_ctrl_c_while_the_benchmark_imports_is_quiet():
+    # Ctrl-C while scikit-learn loads, seconds before the first table
+    bench = bench_process("-m", "benchmarks.bench", "--quick")
+    deadline, maps = time.monotonic() + 60, Path(f"/proc/{bench.pid}/maps")
+    while time.monotonic() < deadline and bench.poll() is None:
+        with contextlib.suppress(OSError):
+            if "_check_build" in maps.read_text():
+                break
+        time.sleep(0.005)
+    bench.send_signal(signal.SIGINT)
+    out, err = bench.communicate(timeout=60)
+    assert (bench.returncode, out, err) == (130, "", "")
 
 
 def test_every_notebook_time_quoted_is_the_benchmarks_median():

@@ -23,7 +23,8 @@ from tools.notebooks import execute
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LESSONS = {"np_slp_digits.py": "np_slp_digits.ipynb",  # each script, and the lesson that
            "np_mlp_digits.py": "np_mlp_digits.ipynb"}  # teaches its functions
-PLUMBING = ["check_X", "check_y", "main"]
+PLUMBING = ["check_settings", "check_X", "check_y", "check_model", "check_data", "advice",
+            "add_flag", "main"]
 
 
 def script_definitions(path):
