@@ -8,6 +8,7 @@ the moons comparison is paired and re-derived; the writers' fact sits where accu
 prints passing gradient checks is tests/test_notebooks.py's job.)"""
 
 import copy
+import inspect
 import math
 import re
 
@@ -363,6 +364,11 @@ def test_p_is_worded_as_what_it_is_everywhere(notebook):
 # --- the moons: where a hidden layer is needed ----------------------------------------------
 
 
+def two_classes(script):
+    """What the script's train needs to be told about two classes, if anything."""
+    return {"n_classes": 2} if "n_classes" in inspect.signature(script.train).parameters else {}
+
+
 def moons():
     X, y = make_moons(n_samples=600, noise=0.2, random_state=0)
     X_fit, X_rest, y_fit, y_rest = train_test_split(X, y, test_size=0.5, stratify=y,
@@ -376,8 +382,8 @@ def test_the_moons_comparison_is_paired_and_re_derived(notebook):
     X_fit, y_fit, X_val, y_val, X_test, y_test = moons()
     predictions, validation = [], []
     for script in (mlp, slp):  # each at its learning rate chosen on validation
-        runs = {lr: script.train(X_fit, y_fit, X_val, y_val, lr=lr, verbose=False)
-                for lr in (0.1, 1.0, 3.0)}
+        runs = {lr: script.train(X_fit, y_fit, X_val, y_val, lr=lr, verbose=False,
+                                 **two_classes(script)) for lr in (0.1, 1.0, 3.0)}
         lr = max(runs, key=lambda rate: runs[rate][1][-1]["test_acc"])
         predictions.append(script.predict(runs[lr][0], X_test))
         validation.append(runs[lr][1][-1]["test_acc"])
@@ -402,7 +408,7 @@ def test_the_drop_from_validation_to_held_out_is_in_the_points_as_printed_and_sa
     chosen = next(float(line.split()[2]) for line in lines(notebook)
                   if line.startswith("single layer "))
     assert rate == chosen  # the line is fitted at the rate validation chose
-    line, _ = slp.train(X_test, y_test, lr=rate, verbose=False)
+    line, _ = slp.train(X_test, y_test, lr=rate, verbose=False, **two_classes(slp))
     own, val = (np.mean(slp.predict(line, X) == y) for X, y in [(X_test, y_test), (X_val, y_val)])
     assert f": {own:.1%} of them right, {val:.1%} of the validation" in printed(line_cell)
     held_out = float(re.search(r"single layer\s+\S+\s+\S+%\s+([\d.]+)%", "\n".join(
