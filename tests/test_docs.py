@@ -2,12 +2,14 @@
 its commands are what CI and the workflow run, the benchmark runs, and every line of code fits
 on a projector.
 
-`python tests/test_docs.py` prints the README's tables and example output for pasting.
+`.venv/bin/python tests/test_docs.py` prints the README's tables and example output for pasting.
 """
 
+import ast
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -117,6 +119,22 @@ def test_the_readme_is_short_and_starts_a_newcomer_in_order():
     assert "--allow-root" in start and "TEACHING.md" in start
 
 
+def test_the_notebooks_command_adds_allow_root_as_root_and_only_then():
+    # Jupyter refuses to start as root without --allow-root: the README's one line must work
+    # for root (a container) and for anyone else. Run its arguments after `jupyter lab` in the
+    # shell, with printf in place of Jupyter, as this user and, where we are root, as nobody.
+    command = next(c for c in bash_blocks(readme()) if "jupyter lab" in c)
+    arguments = command.split("jupyter lab", 1)[1]
+    shell = ["bash", "-c", "printf '<%s>' lab" + arguments]
+    is_root = os.geteuid() == 0
+    shown = subprocess.run(shell, capture_output=True, text=True, timeout=60).stdout
+    assert shown == ("<lab><--allow-root>" if is_root else "<lab>")
+    if is_root and shutil.which("setpriv"):
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + shell
+        assert subprocess.run(as_nobody, capture_output=True, text=True,
+                              timeout=60).stdout == "<lab>"
+
+
 def test_the_readme_states_the_writers_and_the_readers_held_out_count():
     text = flat(readme())
     assert "1,797 digits written by **13 people**" in text
@@ -132,6 +150,58 @@ def test_the_lesson_plan_names_every_notebook_and_every_exercise():
     for lab in (ROOT / "labs").glob("*.ipynb"):
         assert f"`{lab.stem}`" in plan, lab.stem
     assert "Exercises 1–7" in plan and "8–14" in plan
+
+
+def plan_sections():
+    """[(heading, text)] of TEACHING.md, cut at its ## and ### headings."""
+    plan = (ROOT / "TEACHING.md").read_text(encoding="utf-8")
+    return re.findall(r"^#{2,3} ([^\n]+)\n(.*?)(?=^#{2,3} |\Z)", plan, re.M | re.S)
+
+
+def plan_problems(sections):
+    """Part tables whose "in all" row is not the sum of their parts ("N" or "N + M: ..." read
+    aloud + with the class), and lessons and labs without a list of what to cut when behind."""
+    problems = []
+    for heading, text in sections:
+        rows = [row.split("|")[1:-1] for row in text.splitlines() if row.startswith("| ")]
+        total = [row for row in rows if "**in all**" in row[0]]
+        parts = [row for row in rows if row not in total and row[1].strip().isdigit()]
+        if total and parts:
+            read_aloud = [re.match(r"\s*(\d+)(?: \+ (\d+))?", row[2]).groups() for row in parts]
+            sums = [sum(int(row[1]) for row in parts), sum(int(a) for a, _ in read_aloud),
+                    sum(int(b or 0) for _, b in read_aloud)]
+            said = re.search(r"\*\*(\d+)\*\*.*?(\d+) read aloud \+ (\d+)", "|".join(total[0]))
+            if not said or [int(n) for n in said.groups()] != sums:
+                problems.append(f"{heading}: the parts add up to {sums}, the table says "
+                                f"{said and said.groups()}")
+    cut = "What to cut when behind"
+    labs = sorted((ROOT / "labs").glob("*.ipynb"))
+    wanted = [f"Lesson {n}" for n in (1, 2)] + [f"lab *{lab.stem.replace('_', ' ')}*"
+                                                 for lab in labs]
+    for name in wanted:
+        if not any(name.lower() in heading.lower() and cut in text
+                   or f"{cut}, {name}".lower() in text.lower() for heading, text in sections):
+            problems.append(f"{name}: no list of what to cut when behind")
+    return problems
+
+
+def test_the_lesson_plan_adds_up_and_says_what_to_cut_for_every_lesson_and_lab():
+    # Each lesson and lab: a section headed by its name (## Lesson 1 ..., ### Lab *how good*)
+    # with a "What to cut when behind" list, or a paragraph "What to cut when behind, lab *x*".
+    assert plan_problems(plan_sections()) == []
+
+
+def test_the_plan_check_catches_a_wrong_sum_and_a_missing_cut_list():
+    sections = plan_sections()
+    heading = next(h for h, _ in sections if h.startswith("Lab *how good*"))
+
+    def new_problems(old, new):
+        planted = [(h, t.replace(old, new) if h == heading else t) for h, t in sections]
+        return set(plan_problems(planted)) - set(plan_problems(sections))
+
+    assert len(new_problems("| **in all** | **24** |", "| **in all** | **20** |")) == 1
+    assert new_problems("What to cut when behind", "If behind") == {
+        "lab *how good*: no list of what to cut when behind"}
 
 
 # --- commands: the README's, CI's and the workflow's are the same -----------------------------
@@ -176,6 +246,108 @@ def test_the_constraints_pin_every_lower_bound_the_requirements_claim(requiremen
     assert bounds
     for name, version in bounds.items():
         assert pinned.get(name) == version, f"{name}>={version} in {requirements}"
+
+
+# --- one way to run things: every command a reader is shown is the README's form -------------
+#
+# The README runs everything with the virtual environment's own programs (`.venv/bin/python`,
+# `.venv/bin/pip`, `.venv/bin/jupyter`; on Windows `.venv\Scripts\...`), after making it with
+# `python3 -m venv .venv` (Windows: `py -m venv .venv`). A bare `python x.py` fails with "No
+# module named 'numpy'" outside the environment, so it is the README's form only where the text
+# says "with the virtual environment active" (in the same paragraph, cell or docstring, or the
+# one just before). Checked: the documents, the notebooks' cells (lessons, labs, exercises and
+# their solutions), and the module docstrings of the files a reader runs, which give the command
+# to run them (as nanoGPT's do).
+
+README_FORMS = re.compile(r"(\.venv/bin/|\.venv\\Scripts\\)(python|pip|jupyter)\b"
+                          r"|(python3|py) -m venv \.venv\b")
+COMMAND = re.compile(r"(python3?|pip3?|jupyter|pytest|py)(\s|$)|\.venv[/\\]")
+ACTIVE = "with the virtual environment active"
+DOCUMENTS = ["README.md", "TEACHING.md", "exercises/README.md", "benchmarks/README.md",
+             "benchmarks/handwriting.md", "data/README.md"]
+NOTEBOOKS = sorted(path.relative_to(ROOT).as_posix() for folder in (ROOT, ROOT / "labs",
+                   ROOT / "exercises", ROOT / "exercises" / "solutions")
+                   for path in folder.glob("*.ipynb"))
+RUNNABLE = sorted(path.relative_to(ROOT).as_posix() for pattern in
+                  ("*.py", "tools/*.py", "benchmarks/*.py", "labs/*.py", "exercises/*.py")
+                  for path in ROOT.glob(pattern) if path.name != "__init__.py")
+
+
+def paragraphs(markdown):
+    """A document's paragraphs: runs of lines between blank lines, a fenced block kept whole."""
+    found, current, fenced = [], [], False
+    for line in markdown.splitlines():
+        if line.strip().startswith("```"):
+            fenced = not fenced
+        if not line.strip() and not fenced:
+            found, current = found + ["\n".join(current)] * bool(current), []
+        else:
+            current.append(line)
+    return found + ["\n".join(current)] * bool(current)
+
+
+def commands(text, docstring=False):
+    """The commands a piece of text shows: its code spans, the lines of its code blocks (not
+    ```python ones: Python, not a shell), each part of a line joined by &&, without a trailing
+    comment; in a docstring also each line that starts like a command."""
+    shown = re.findall(r"(?<!`)`([^`\n]+)`(?!`)", re.sub(r"```.*?```", "", text, flags=re.S))
+    for language, block in re.findall(r"```(\w*)\n(.*?)```", text, re.S):
+        shown += block.splitlines() if language != "python" else []
+    if docstring:
+        shown += text.splitlines()
+    parts = [part.strip().removeprefix("$ ") for line in shown for part in line.split("&&")]
+    return [re.split(r"\s+#", part)[0].strip() for part in parts if COMMAND.match(part)]
+
+
+def wrong_commands(where, units):
+    """'where: command' for each command in `units` (the texts of one file, in order) that is
+    not in the README's form."""
+    wrong = []
+    for i, (text, docstring) in enumerate(units):
+        said = [flat(units[j][0]).lower() for j in (i - 1, i) if j >= 0]
+        active = any(ACTIVE in each for each in said)
+        wrong += [f"{where}: {command}" for command in commands(text, docstring)
+                  if not README_FORMS.match(command) and not active]
+    return wrong
+
+
+def texts_a_reader_is_shown():
+    """{file: [(text, is a docstring), ...]}: documents by paragraph, notebooks by cell, and the
+    module docstrings of the files a reader runs."""
+    found = {name: [(part, False) for part in paragraphs((ROOT / name).read_text("utf-8"))]
+             for name in DOCUMENTS}
+    found.update({name: [(cell.source, False) for cell in read(name).cells]
+                  for name in NOTEBOOKS})
+    for name in RUNNABLE:
+        docstring = ast.get_docstring(ast.parse((ROOT / name).read_text("utf-8")))
+        found[name] = [(docstring, True)] if docstring else []
+    return found
+
+
+def test_every_command_shown_is_the_readmes_form():
+    wrong = [line for where, units in texts_a_reader_is_shown().items()
+             for line in wrong_commands(where, units)]
+    assert wrong == [], ("commands not in the README's form: write `.venv/bin/python ...` "
+                         "(`.venv/bin/pip`, `.venv/bin/jupyter`), or say 'with the virtual "
+                         "environment active' just before them:\n" + "\n".join(wrong))
+
+
+def test_the_command_check_catches_a_bare_command_and_nothing_the_readme_writes():
+    readme_forms = ["python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt",
+                    r"`.venv\Scripts\python`", "`py -m venv .venv`",
+                    "```bash\n.venv/bin/python -m pytest tests  # all of them\n```",
+                    "```python\npython = 3  # Python code, not a command\n```"]
+    for text in readme_forms:
+        assert wrong_commands("doc", [(text, False)]) == [], text
+    for text in ["run `python read_digit.py *.jpg`", "```\npip install numpy\n```",
+                 "`jupyter lab`", "```bash\n.venv/bin/pip install x && pytest tests\n```"]:
+        assert len(wrong_commands("doc", [(text, False)])) == 1, text
+    docstring = "Run:\n    python np_mlp_digits.py --help   # every flag"
+    assert wrong_commands("f.py", [(docstring, True)]) == \
+        ["f.py: python np_mlp_digits.py --help"]
+    active = [("With the virtual environment active:", False), ("```\npython x.py\n```", False)]
+    assert wrong_commands("doc", active) == []
+    assert wrong_commands("doc", active[::-1]) != []  # said after the command: too late
 
 
 # --- the benchmark -----------------------------------------------------------------------------

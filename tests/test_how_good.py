@@ -63,12 +63,23 @@ def problems(notebook):
         if quoted not in text:
             found.append(f"the prose does not give the {model}' counts {quoted}")
     tuning = [row for row in rows if row[1:3] == ("tuned", "defaults")]
-    if not all(row[6] == "no clear difference" for row in tuning) or "Did tuning help?** No." \
-            not in text:
+    if not all(row[6] == "no clear difference" for row in tuning) or \
+            "Did tuning help?** No difference was found." not in text:
         found.append("the verdict on tuning and the table disagree")
     pairs = " (" + ", ".join(f"{row[3]} against {row[4]}" for row in tuning) + ")"
     if pairs not in text:
         found.append(f"the prose does not give tuning's paired counts{pairs}")
+    # "could not have shown a difference": even n against 0 would not reach p < 0.05
+    fewest = min(row[3] + row[4] for row in tuning)
+    if min(2 * 0.5 ** (row[3] + row[4]) for row in tuning) < 0.05 or \
+            f"the most uneven split of {fewest} images, {fewest} against 0, has $p = " \
+            f"{2 * 0.5 ** fewest:.2f}$" not in text:
+        found.append("the prose's claim on what the tuning comparison could show is wrong")
+    network = [count for model in ("tuned", "defaults") for count in right[model]]
+    low, high = min(network), max(network)
+    if f"gets {low} to {high} of the 360 test images right ({100 * low / 360:.1f} to " \
+            f"{100 * high / 360:.1f} %)" not in text:
+        found.append("the prose does not give the network's range of counts as the table does")
     svm = next(row for row in rows if row[:3] == (0, "tuned", "SVC"))
     if f"by {svm[4]} images against {svm[3]} ($p \\approx {svm[5]:.2f}$)" not in text:
         found.append("the prose does not give the SVM's lead on split 0 as the table does")
@@ -91,6 +102,20 @@ def test_a_wrong_count_or_verdict_is_caught(notebook):
         if cell.cell_type == "markdown":
             cell.source = cell.source.replace("348, 352 and 351", "351, 352 and 351")
     assert any("tuned' counts" in problem for problem in problems(planted))
+    for said, wrong in [("No difference was found.", "No."),  # "no difference found" is not "no"
+                        ("(96.7 to 97.8 %)", "(about 97 to 98 %)"),
+                        ("3 against 0, has $p = 0.25$", "3 against 0, has $p = 0.12$")]:
+        planted = copy.deepcopy(notebook)
+        for cell in planted.cells:
+            if cell.cell_type == "markdown":
+                cell.source = flat(cell.source).replace(said, wrong)
+        assert len(problems(planted)) == 1, said
+
+
+def test_p_is_worded_as_what_it_is(notebook):
+    text = flat(prose(notebook))
+    assert "the probability of a split at least this uneven if the two were equally good" in text
+    assert "luck" not in text  # p is not "the chance it was luck"
 
 
 def test_the_outer_split_sizes_are_what_the_lab_says(notebook):

@@ -24,19 +24,36 @@ def test_the_learning_rates_are_too_small_good_overshooting_and_diverging(notebo
     text = cell_printing(notebook, "epochs it rose")
     rows = {float(row[0]): row[1:] for row in
             (line.split() for line in text.splitlines()[1:]) if NUMBER.fullmatch(row[0])}
-    assert sorted(rows) == [0.01, 0.1, 1.0, 2.0, 10.0]
+    assert sorted(rows) == [0.01, 0.1, 1.0, 2.0, 3.0, 3.5, 4.0, 10.0]
     final = {lr: float(row[2]) for lr, row in rows.items()}
     rose = {lr: int(row[3]) for lr, row in rows.items()}
-    assert final[0.01] > final[0.1] > final[1.0] > final[2.0]  # in 100 epochs, bigger is better
-    assert rose[0.01] == rose[0.1] == rose[1.0] == 0 < rose[2.0] < 10  # 2 overshoots a few times
-    assert final[10.0] > 1e100 and rose[10.0] > 90  # far past the edge: not a close call
-    both_say(notebook, "43.3", "98.1", "96.4", "0.0102", "1.04e+147")
-    only_2, only_1, p = re.search(r"only lr 2 gets right: (\d+), only lr 1: (\d+) \(p = ([\d.]+)",
-                                  text).groups()
-    assert f"{only_2} validation images only rate 2 gets right" in told(notebook)
-    assert f"(p = {p})" in told(notebook) and int(only_2) > int(only_1)
-    assert ("and none only rate 1" in told(notebook)) == (only_1 == "0")
+    validation = {lr: float(row[4].rstrip("%")) for lr, row in rows.items()}
+    assert final[0.01] > final[0.1] > final[1.0] > final[2.0] > final[3.0]  # bigger is better
+    assert rose[0.01] == rose[0.1] == rose[1.0] == 0 < rose[2.0] <= rose[3.0] < 10
+    assert rose[3.5] > rose[3.0] and final[3.5] < 2.3  # wobbles a long time, then settles
+    assert final[4.0] > 1e10 and final[10.0] > 1e100 and rose[10.0] > 90  # diverged
+    both_say(notebook, "43.3", "98.1", "96.4", "97.2", "0.0102", "0.0056", "0.0281",
+             "3.41e+35", "1.04e+147")
+    # "the rate validation picks (2) is only a factor of 2 below the first that diverges (4)"
+    picked = max(validation, key=validation.get)
+    diverging = min(lr for lr in rows if final[lr] > 1e6)
+    assert (picked, diverging) == (2.0, 4.0)
+    assert (f"the rate validation picks ({picked:g}) is only a factor of {diverging / picked:g} "
+            f"below the first rate tried that diverges ({diverging:g})") in told(notebook)
+    assert f"rises on {rose[3.5]} of the 100 epochs" in told(notebook)
+    assert f"At 4 it rose on {rose[4.0]} epochs" in told(notebook)
     assert f"on {rose[2.0]} of the 100 epochs the loss went *up*" in told(notebook)
+    assert rose[2.0] == rose[3.0]  # the prose says "at 2 and 3 ... on 3 of the 100 epochs"
+    compared = dict((other, (int(a), int(b), p)) for a, other, b, p in re.findall(
+        r"only lr 2 gets right: (\d+), only lr ([\d.]+): (\d+) \(p = ([\d.]+)\)", text))
+    assert sorted(compared) == ["1", "3"]
+    only_2, only_1, p = compared["1"]
+    assert only_2 > only_1 == 0 and float(p) < 0.05
+    assert (f"{only_2} validation images only rate 2 gets right and none only rate 1 (p = {p})"
+            in told(notebook))
+    only_2, only_3, p = compared["3"]
+    assert only_3 == 0 and float(p) >= 0.05  # so: "no difference found"
+    assert f"{only_2} against none (p = {p}): no difference found" in told(notebook)
 
 
 def test_sgd_epoch_with_one_batch_is_trains_step(notebook):

@@ -1,20 +1,20 @@
 """What the lab labs/pixels_and_penalties.ipynb concludes, kept true: the learning rates chosen
 on validation images, the paired counts on the test images, the noise of the loss difference,
-and what L2 and L1 do to the weights.
+what ink on a pixel no training image inks does, and what L2 and L1 do to the weights.
 
 The final models are retrained here (about 2 s) from the printed choices; the L1 code is the
 lab's own, taken from its cells. The learning-rate search itself is not repeated: its printed
 table must agree with the printed choice.
 """
 
-import ast
 import copy
 import re
 
 import np_slp_digits as slp
 import numpy as np
 import pytest
-from conftest import code_cells, default_run, defined, lines, numbers_agree, prose, told
+from conftest import (code_cells, default_run, defined, lines, numbers_agree, printed_line,
+                      prose, told)
 from compare_models import paired_comparison
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -95,8 +95,12 @@ def test_raw_against_standardised_is_a_paired_comparison_of_the_printed_models(n
     only_raw, only_std, p_text = paired_line(notebook)
     said = told(notebook)
     assert f"{only_raw + only_std} images" in said and f"{only_raw} against {only_std}" in said
-    assert f"probability {p_text}" in said
-    assert float(p_text) > 0.05 and "No clear difference in accuracy here" in said  # the verdict
+    assert ("the probability of a split at least this uneven if the two were equally good: "
+            f"{p_text}") in said
+    assert float(p_text) > 0.05  # the verdict: none found, and with how many disagreements
+    disagreements = only_raw + only_std
+    assert f"No clear difference in accuracy here (with {disagreements} disagreements)" in said
+    assert "luck" not in said and "chance" not in said  # p is not the chance it was luck
 
 
 def test_swapped_paired_counts_are_caught(notebook, finals, split):
@@ -137,6 +141,73 @@ def test_standardising_changes_which_learning_rate_works(notebook):
     assert f"best rate, {rates['raw 0-16']:g}, is about 30 times smaller" in said
 
 
+def test_the_epsilon_trap_is_printed_as_said(notebook):
+    assert printed_line(notebook, "standardise: ").split() == ["standardise:", "[16.", "0.]"]
+    assert printed_line(notebook, "std + 1e-8 would:").split()[4] == "[1.6e+09"
+    assert "a feature of $1.6 \\times 10^9$" in told(notebook)
+
+
+def test_the_blank_pixels_keep_their_starting_weights(notebook, split):
+    std_train = split["standardised"][0]
+    blank = np.flatnonzero(std_train.std(axis=0) == 0)
+    W = default_run(slp)[0]["W"]  # the lab's model of part 2: the script's defaults, same split
+    assert len(blank) == 3
+    assert np.array_equal(W[blank], slp.init_params(64, 10)["W"][blank])
+    assert f"blank pixels: {blank}" in "\n".join(lines(notebook))
+    assert "their trained weights are their random starting values: True" in lines(notebook)
+    assert "their rows of dW are zero: True" in lines(notebook)
+
+
+def stray_ink_claims(notebook):
+    """(printed bound, printed gap, {pixel: changed predictions}, the bound the prose says)."""
+    text = "\n".join(lines(notebook))
+    bound, gap = re.search(r"largest change of one score: (\S+) logits; largest gap it opens "
+                           r"between two digits: (\S+) logits", text).groups()
+    changed = {int(f): int(n) for f, n in
+               re.findall(r"ink 16 on pixel\s+(\d+) changes\s+(\d+) of 360", text)}
+    said = re.search(r"shift of up to (\S+) logits, enough to change up to (\d+) of the 360",
+                     told(notebook))
+    return bound, gap, changed, said.groups()
+
+
+def stray_ink_problems(notebook, split):
+    """What the printed and told effects of ink on the blank pixels get wrong, recomputed."""
+    bound, gap, changed, (said_bound, said_changes) = stray_ink_claims(notebook)
+    std_train, std_test = split["standardised"]
+    blank = np.flatnonzero(std_train.std(axis=0) == 0)
+    shift = 16 * slp.init_params(64, 10)["W"][blank]  # ink 16 times the untrained weight
+    problems = []
+    if not (numbers_agree(bound, f"{np.abs(shift).max():.1f}")
+            and numbers_agree(gap, f"{np.ptp(shift, axis=1).max():.1f}")):
+        problems.append("bound")
+    if said_bound != bound or int(said_changes) != max(changed.values()):
+        problems.append("prose")
+    params = default_run(slp)[0]
+    clean = slp.predict(params, std_test)
+    for f in blank:
+        inked = std_test.copy()
+        inked[:, f] = 16.0
+        if np.sum(slp.predict(params, inked) != clean) != changed.get(f):
+            problems.append(f"pixel {f}")
+    return problems
+
+
+def test_the_stray_ink_bound_is_ink_times_weight_as_printed_and_said(notebook, split):
+    assert stray_ink_problems(notebook, split) == []
+    assert 2.5 <= float(stray_ink_claims(notebook)[0]) <= 3.5  # "up to about 3 logits"
+
+
+def test_a_stray_ink_count_typed_by_hand_is_caught(notebook, split):
+    planted = copy.deepcopy(notebook)
+    for cell in planted.cells:  # one count changed in the output, and in the prose with it
+        for output in cell.get("outputs", []):
+            if output.get("name") == "stdout" and "ink 16 on pixel 39 changes" in output.text:
+                output.text = output.text.replace("pixel 39 changes 40", "pixel 39 changes 41")
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace("up to 40 of the 360", "up to 41 of the 360")
+    assert stray_ink_problems(planted, split) == ["pixel 39"]
+
+
 def lab_functions(notebook):
     """The lab's own L1 functions, run against the script's."""
     return defined(notebook, {"np": np, **{name: getattr(slp, name) for name in
@@ -172,6 +243,15 @@ def test_the_penalty_table_is_what_the_penalties_do(notebook, penalised, split):
     assert l2.max() < none.max() and l2.mean() < none.mean()
     assert np.mean(l1 < 0.01) > 0.5 and l1.max() > 0.9 * none.max()
     assert float(rows["L1, λ = 0.01"][-1]) > 0.05  # "not clear" on the test images
+    # and the prose quotes the table's L1 row as printed
+    _, l1_test, _, _, l1_near_zero, only_none, only_it, p_text = rows["L1, λ = 0.01"]
+    train_accs = {name: row[0].rstrip("%") for name, row in rows.items()}
+    said = told(notebook)
+    assert f"({l1_near_zero} of 640 within 0.01)" in said
+    assert (f"({train_accs['L1, λ = 0.01']} % against {train_accs['no penalty']} %)") in said
+    assert (f"{only_none} images only the unpenalised model gets right and {only_it} only L1's: "
+            f"p = {p_text}, no clear difference found with {int(only_none) + int(only_it)} "
+            "disagreements") in said
 
 
 def test_pruning_shows_what_l1_keeps_and_what_it_does_not(notebook, penalised, split):
@@ -189,6 +269,46 @@ def test_pruning_shows_what_l1_keeps_and_what_it_does_not(notebook, penalised, s
             assert changed <= 2  # "barely notices"
         else:
             assert changed < 36  # "also keep most of their predictions" (90 % or more)
+    counts = re.findall(r"(?:no penalty|L2, λ = 0.01)\s+(\d+) of 360 test predictions change",
+                        text)
+    assert f"({counts[0]} and {counts[1]} of 360 change)" in told(notebook)
+
+
+def test_a_penalty_pulls_the_blank_pixels_weights_to_zero(notebook, penalised, split):
+    std_train, std_test = split["standardised"]
+    blank = np.flatnonzero(std_train.std(axis=0) == 0)
+    start = np.abs(slp.init_params(64, 10)["W"][blank]).sum()
+    most = {}
+    for name, model in penalised.items():
+        share, changed = re.search(re.escape(name) + r"\s+blank pixels' \|w\| (\S+) of the "
+                                   r"start; ink 16 on each changes \[([\d, ]+)\] of 360",
+                                   "\n".join(lines(notebook))).groups()
+        assert numbers_agree(share, f"{np.abs(model['W'][blank]).sum() / start:.2f}")
+        clean = slp.predict(model, std_test)
+        expected = []
+        for f in blank:
+            inked = std_test.copy()
+            inked[:, f] = 16.0
+            expected.append(int(np.sum(slp.predict(model, inked) != clean)))
+        assert [int(n) for n in changed.split(",")] == expected
+        most[name] = max(expected)
+    # L2 multiplies an untouched weight by (1 - lr * lambda) every epoch, as the prose says
+    l2_share = np.abs(penalised["L2, λ = 0.01"]["W"][blank]).sum() / start
+    assert abs(l2_share - (1 - 0.1 * 0.01) ** 1000) < 1e-9
+    said = told(notebook)
+    assert f"$0.999^{{1000}}$, {0.999 ** 1000:.2f} of the starting weights" in said
+    assert (f"changes at most {most['L2, λ = 0.01']} predictions with L2 and "
+            f"{most['L1, λ = 0.01']} with L1, against {most['no penalty']} without a penalty"
+            ) in said
+
+
+def test_every_figure_is_folded(notebook):
+    figures = [cell for cell in code_cells(notebook)
+               if any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))]
+    assert len(figures) == 2
+    assert all(cell.metadata.get("jupyter", {}).get("source_hidden") for cell in figures)
+    assert not any(cell.metadata.get("jupyter", {}).get("source_hidden")
+                   for cell in code_cells(notebook) if cell not in figures)
 
 
 def test_the_l1_gradient_check_passes(notebook):
