@@ -17,7 +17,7 @@ from tools.sync_notebooks import PLUMBING, script_definitions
 FIGURE_MAKERS = {"plt.subplots", "plt.figure", "plt.subplot_mosaic"}
 # Labs that use the scripts' backward as it is, and so have no new gradient to check
 NO_NEW_GRADIENT = {"labs/own_handwriting.ipynb", "labs/how_good.ipynb",
-                   "labs/learning_rate_and_batches.ipynb"}
+                   "labs/learning_rate_and_batches.ipynb", "labs/what_training_changes.ipynb"}
 
 
 def defined_functions(notebook):
