@@ -460,32 +460,37 @@ def sgd_epoch(student):
 
 
 @functools.lru_cache(maxsize=None)
-def _outcome(lr):
-    """(do 100 epochs of the script's training lower the loss, what they did)."""
+def _outcome(lr, scale=3):
+    """(do 100 epochs of the script's training, on the standardised training images times
+    scale, lower the loss, what they did)."""
     X_train, _, y_train, _ = _digits()
     try:
-        _, history = mlp.train(X_train, y_train, epochs=100, lr=lr, verbose=False)
+        _, history = mlp.train(scale * X_train, y_train, epochs=100, lr=lr, verbose=False)
     except FloatingPointError as error:  # "training diverged at epoch 7: ..."
         return False, f"at lr {lr:g} {str(error).split(':')[0]}"
     first, last = history[0]["loss"], history[-1]["loss"]
     return last < first, f"lr {lr:g} takes the loss from {first:.4f} to {last:.4g}"
 
 
-@exercise("the largest learning rate", STEPS, "The learning rate")
+@exercise("the largest learning rate for tripled pixels", STEPS, "The learning rate")
 def max_learning_rate(answer):
-    """answer: a learning rate at which 100 epochs lower the loss, while twice it does not."""
+    """answer: a learning rate at which 100 epochs on 3 * X_train lower the loss, while twice
+    it does not."""
     if answer is None:
         raise NotDone()
     lr = conform(answer, 0.0, "a learning rate", float64=False)
-    expected = "a rate at which 100 epochs lower the loss, while twice it does not"
+    expected = "a rate at which 100 epochs on 3 * X_train lower the loss, while twice it does not"
     if not 0 < lr < math.inf:
         raise Wrong(expected, f"{lr:g}", Hint("a learning rate is a positive, finite step "
                                               "size"), ("range",))
-    if lr < 0.01:  # the limit is near 2; 100 epochs at so small a rate barely move
+    if lr < 0.01:  # the limit is near 1: no need to train to tell that this is far below it
         raise Wrong(expected, f"{lr:g}", Hint("far below the limit: try larger rates, doubling "
                                               "each time"), ("small",))
     (falls, what), (falls_twice, what_twice) = _outcome(lr), _outcome(2 * lr)
     if not falls:
+        if _outcome(lr, scale=1)[0] and not _outcome(2 * lr, scale=1)[0]:  # the lab's limit
+            raise Wrong(expected, what, Hint("that is too large: it would be right for X_train "
+                                             "itself; train on 3 * X_train"), ("unscaled",))
         raise Wrong(expected, what, Hint("that is too large: try smaller rates, a factor of 2 "
                                          "apart"), ("large",))
     if falls_twice:

@@ -184,8 +184,9 @@ def test_a_right_number_is_right_as_float32_as_a_whole_float_and_rounded_or_cut(
     for answer in (4.565, 4.564, np.float32(4.565)):
         accepts(checks.bias_only_loss, capsys, answer)
     for answer in (2, 2.0, np.float32(2.0), np.int64(2)):
-        accepts(checks.max_learning_rate, capsys, answer)
         accepts(checks.first_w1_update, capsys, answer)
+    for answer in (0.5, np.float32(0.5), np.float64(0.5)):
+        accepts(checks.max_learning_rate, capsys, answer)
     rejects(checks.bias_only_loss, capsys, np.float32(4.56),
             hint="right to the 2 decimal(s) you gave")  # float32's own digits, not 4.5599999
     rejects(checks.first_w1_update, capsys, 2.5, hint="a whole number")
@@ -404,9 +405,17 @@ def test_exercise_10_right_answer(capsys):
 
 
 def test_numbers_explained_are_checked_by_their_value_and_sign(capsys):
-    rejects(checks.max_learning_rate, capsys, 8.0, hint="that is too large")
-    rejects(checks.max_learning_rate, capsys, 0.5, hint="try larger")
+    # Exercise 11 trains on 3 * X_train: its limit lies between 0.5 and 1, the lab's (X_train)
+    # between 3.5 and 4, so the lab's answer, 2, is too large here, and says why.
+    rejects(checks.max_learning_rate, capsys, 2.0, hint="too large: it would be right for "
+                                                        "X_train itself")
+    for answer in (1, 8.0):
+        rejects(checks.max_learning_rate, capsys, answer, hint="that is too large: try smaller")
+    rejects(checks.max_learning_rate, capsys, 0.3, hint="the limit is higher")
     rejects(checks.max_learning_rate, capsys, 1e-320, hint="far below the limit")
+    for answer in (-0.5, 0, 0.0, math.inf, math.nan):
+        rejects(checks.max_learning_rate, capsys, answer, hint="a positive, finite step size")
+    assert "not done yet" in verdict_of(checks.max_learning_rate, capsys, None)
     rejects(checks.first_w1_update, capsys, 1, hint="dA1 = dZ2 @ W2.T when W2 = 0")
     rejects(checks.first_w1_update, capsys, 0, hint="does not stay there")
     rejects(checks.first_w1_update, capsys, -1, hint="-1 is negative")
