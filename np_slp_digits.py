@@ -7,9 +7,9 @@ of learning is written out: the forward pass, the cross-entropy loss, its gradie
 update. Aim: simple and readable, not fast or clever.
 
 Run:
-    python np_slp_digits.py                   # 80/20 stratified split, 1000 epochs
-    python np_slp_digits.py --test-size 0     # train on all 1797 images (no held-out score)
-    python np_slp_digits.py --help            # every flag, with its default
+    .venv/bin/python np_slp_digits.py                # 80/20 stratified split, 1000 epochs
+    .venv/bin/python np_slp_digits.py --test-size 0  # train on all 1797 images (no held-out score)
+    .venv/bin/python np_slp_digits.py --help         # every flag, with its default
 
 np_mlp_digits.py is the same program with one hidden layer added; diff the two.
 """

@@ -1,8 +1,8 @@
 """How fast is from-scratch NumPy, and how long does each notebook take a class?
 
-    python -m benchmarks.bench              # per-epoch tables and every notebook, a few minutes
-    python -m benchmarks.bench --quick      # tiny sizes and a one-cell notebook: checks it runs
-    python -m benchmarks.bench --threads 2 --no-notebooks  # per epoch, two BLAS threads
+    .venv/bin/python -m benchmarks.bench            # per-epoch tables and every notebook
+    .venv/bin/python -m benchmarks.bench --quick    # tiny sizes, a one-cell notebook: it runs
+    .venv/bin/python -m benchmarks.bench --threads 2 --no-notebooks  # two BLAS threads
 
 Per epoch, for each model: the script's `train`, scikit-learn's MLPClassifier doing the same
 maths (full-batch SGD, no momentum, no shuffling, no penalty), and the floor: that epoch's

