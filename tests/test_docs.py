@@ -519,6 +519,74 @@ def test_no_code_line_is_longer_than_100_characters():
     assert long == []
 
 
+# --- a house a maintainer can walk ---------------------------------------------------------------
+
+
+def repository_texts():
+    """{path: text} of every file the repository keeps, but the tests (which name the
+    temporary files they make) and the binary data."""
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    names = listed.stdout.split() if listed.returncode == 0 else [
+        path.relative_to(ROOT).as_posix() for path in code_files()]
+    return {name: (ROOT / name).read_text(encoding="utf-8") for name in names
+            if (ROOT / name).is_file() and not name.startswith("tests/")
+            and Path(name).suffix not in {".npz", ".png", ".jpg"}}
+
+
+FILE_NAME = re.compile(r"(?<![\w./$*-])((?:[\w-]+/)*[\w-]+\.(?:py|ipynb|md|txt|yml|npz))\b")
+MADE_WHEN_RUN = {"one-cell.ipynb",  # the quick benchmark's notebook, in a temporary folder
+                 "nbgrader_config.py",  # written by tools/grade_with_nbgrader.py
+                 "lesson.ipynb"}  # a placeholder in a docstring: 'lesson.ipynb, section "..."'
+
+
+def unresolved_names(texts):
+    """The file names the texts mention that name no file of the repository."""
+    kept = {path.relative_to(ROOT).as_posix() for path in ROOT.rglob("*") if path.is_file()}
+    kept |= MADE_WHEN_RUN
+    wrong = []
+    for name, text in texts.items():
+        for mentioned in set(FILE_NAME.findall(text)):
+            if not (mentioned in kept or f"{Path(name).parent}/{mentioned}" in kept
+                    or any(path.endswith("/" + mentioned) for path in kept)):
+                wrong.append(f"{name}: {mentioned}")
+    return sorted(wrong)
+
+
+def test_every_file_the_repository_names_exists():
+    assert unresolved_names(repository_texts()) == []
+    assert unresolved_names({"a.md": "see tests/test_readme.py"}) == ["a.md: tests/test_readme.py"]
+
+
+def test_the_path_is_edited_only_in_a_notebooks_first_cell_and_the_tests_conftest():
+    edits = []
+    for path in code_files():
+        name = path.relative_to(ROOT).as_posix()
+        if path.suffix == ".py":
+            sources = [] if name == "tests/conftest.py" else [path.read_text(encoding="utf-8")]
+        else:  # a notebook: its first code cell says where the scripts are
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"][1:]
+        for source in sources:
+            if path.suffix == ".ipynb":  # IPython's magics are no Python
+                source = "\n".join(line for line in source.splitlines()
+                                   if not line.startswith(("%", "!")))
+            tree = ast.parse(source)
+            if any(isinstance(node, ast.Attribute) and ast.unparse(node) == "sys.path"
+                   for node in ast.walk(tree)):
+                edits.append(name)
+    assert edits == []
+
+
+def test_the_repository_speaks_of_itself_with_one_word_for_a_lesson():
+    words = re.compile("|".join(["walk" + "through", r"\bissue #?\d", r"\bthe issue\b",
+                                 "review" + "er"]), re.IGNORECASE)
+    texts = repository_texts()
+    texts.update({path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+                  for path in (ROOT / "tests").glob("*.py")})
+    assert [f"{name}: {found}" for name, text in texts.items()
+            for found in words.findall(text)] == []
+
+
 if __name__ == "__main__":
     print(epoch_table(test_size=0.2), end="\n\n")
     print(epoch_table(test_size=0), end="\n\n")

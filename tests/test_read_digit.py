@@ -229,7 +229,7 @@ def test_known_limit_shapes_that_become_digit_like_are_not_caught(model, name):
 
 
 def test_the_novelty_check_leaves_real_and_drawn_digits_alone(model, mnist):
-    # Issue 20's targets, with the check in place: >= 90 % of the 1,000 held-out MNIST digits
+    # The reader's targets, with the check in place: >= 90 % of the 1,000 held-out MNIST digits
     # read right and not called unlike; the bar was chosen without them (98 % of MNIST
     # *training* digits are within it), so it may call at most 2 % of them unlike (16 now).
     features, labels = mnist
