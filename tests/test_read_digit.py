@@ -256,9 +256,10 @@ def test_a_blank_page_looks_blank_but_dim_paper_with_ink_does_not(tmp_path):
 
 @pytest.mark.parametrize("bits", ["16-bit PNG", "float TIFF 0..1", "float TIFF 0..255"])
 def test_16_bit_and_float_images_are_read_like_8_bit_ones(tmp_path, bits):
-    # Pillow's convert() clips them to 8 bits: a 16-bit white page is 255 everywhere and the
-    # digit vanishes ('looks blank'), the planted bug this catches.
-    grey = drawn_digits.draw(4, pen=12)
+    # Pillow's convert() to 8 bits clips: pencil-grey ink (30 % of white, 19,660 of 65,535)
+    # becomes 255 like the paper, and a float image of 0..1 is black: either way the digit
+    # vanishes ('looks blank'), the planted bug (no scaling first) this catches.
+    grey = 0.3 + 0.7 * drawn_digits.draw(4, pen=12)
     values = {"16-bit PNG": (grey * 65535).astype(np.uint16),
               "float TIFF 0..1": grey.astype(np.float32),
               "float TIFF 0..255": (grey * 255).astype(np.float32)}[bits]
