@@ -1,6 +1,6 @@
 """A canvas to draw a digit on in JupyterLab, read live by read_digit.py's recipe and model.
 
-    from drawing_pad import drawing_pad
+    from drawing_pad import drawing_pad   # with the repository's folder and labs/ on the path
     drawing_pad()          # in a notebook cell: draw with the mouse, a finger or a pen
 
 Beside the canvas: the reading, the ten probabilities and the 8 x 8 cells the network gets
@@ -10,15 +10,11 @@ maintained widget library for the browser's canvas; it works in JupyterLab 4 and
 Notebook 7).
 """
 
-import pathlib
-import sys
-
 import ipywidgets as widgets
 import numpy as np
 from ipycanvas import Canvas, hold_canvas
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-import read_digit  # noqa: E402
+import read_digit  # the repository's folder is on the path: the notebook's first cell puts it
 
 SIDE = 200  # the canvas, in screen pixels
 CELL = 14  # one of the 8 x 8 cells, in screen pixels

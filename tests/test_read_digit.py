@@ -8,6 +8,7 @@ checked once, quickly.
 """
 
 import gc
+import importlib.util
 import os
 import re
 import signal
@@ -409,6 +410,23 @@ def test_the_command_exits_0_when_every_image_is_read_and_notes_go_to_stderr(tmp
     assert [line.split(": ")[1][:7] for line in out.splitlines()] == ["unsure ", "unsure "]
     assert err.startswith(f"{pair}: note: the ink is")
     assert f"{noise}: note: the nearest training image is" in err
+
+
+def test_the_drawing_pad_reads_a_drawing_as_the_command_reads_its_file(tmp_path, model):
+    # The pad gets the canvas's pixels (RGBA, as the browser sends them); the same pixels
+    # saved as a PNG are what read_digit.py reads. Each shape is read the same both ways.
+    spec = importlib.util.spec_from_file_location("drawing_pad", ROOT / "labs" / "drawing_pad.py")
+    pad = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pad)
+    files, readings = [], []
+    for what in [1, "1 with a flag and a base", "7 crossed", "S", "X"]:
+        grey = np.round(255 * drawn_digits.draw(what, pen=14)).astype(np.uint8)
+        rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])  # (200, 200, 4)
+        files.append(write(tmp_path, f"{len(files)}.png", drawn_digits.png_bytes(
+            Image.fromarray(rgba, mode="RGBA"))))
+        readings.append(pad.read_canvas(rgba, model)[0])
+    _, out, _ = run(*files)
+    assert out.splitlines() == [f"{path}: {reading}" for path, reading in zip(files, readings)]
 
 
 def test_the_command_without_images_says_what_to_give(capsys):
