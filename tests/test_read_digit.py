@@ -627,15 +627,15 @@ def test_a_save_that_fails_midway_leaves_the_old_model_loadable(tmp_path, model,
 
 
 def test_the_novelty_bar_leaves_out_each_digits_own_copies():
-    # Five digits, each with one copy (a slanted one, say) at distance 1 and the others far
-    # away. The bug a student would make, counting a digit's own copy as its nearest other
-    # training image, gives a bar of 1; the bar is the distance to the other digits.
-    X = np.repeat(np.arange(5)[:, None] * 10.0, 2, axis=0) * np.ones((1, 64))
-    X[1::2, 0] += 1  # (10, 64): each row's copy differs by 1 in one feature
-    origin = np.repeat(np.arange(5), 2)  # MNIST's indices: rows 2i and 2i + 1 are one image
-    model = make.make_model(X, origin % 10, origin, epochs=1)
+    # Ten digits, one of each kind, each with one copy (a slanted one, say) at distance 1 and
+    # the others far away. The bug a student would make, counting a digit's own copy as its
+    # nearest other training image, gives a bar of 1; the bar is the distance to the others.
+    X = np.repeat(np.arange(10)[:, None] * 10.0, 2, axis=0) * np.ones((1, 64))
+    X[1::2, 0] += 1  # (20, 64): each row's copy differs by 1 in one feature
+    origin = np.repeat(np.arange(10), 2)  # MNIST's indices: rows 2i and 2i + 1 are one image
+    model = make.make_model(X, origin, origin, epochs=1)
     nearest = [np.sqrt(((X[origin != origin[i]] - X[i]) ** 2).sum(axis=1)).min()
-               for i in range(0, 10, 2)]
+               for i in range(0, 20, 2)]
     assert model["novel_above"] == pytest.approx(np.percentile(nearest,
                                                                read_digit.NOVEL_PERCENTILE))
 
