@@ -27,6 +27,7 @@ import time
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 import read_digit
 from tools import drawn_digits
@@ -154,6 +155,7 @@ def main(argv=None):
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"NumPy {np.__version__}; load average {load()}")
     model = read_digit.load_model()
+    threadpool_limits(1, "blas")  # as the scripts and the model's tool train: see bench.py
     with tempfile.TemporaryDirectory() as folder:
         command(folder)
         held_out(model)
