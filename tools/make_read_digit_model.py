@@ -8,7 +8,7 @@ The network is np_mlp_digits.train, unchanged but for 64 hidden units and 2,000 
   digits by other writers), each read by read_digit's recipe, as an image file would be;
 - those MNIST digits twice more, each slanted and turned a little at random, as writers lean;
 - MNIST's 1s with a flag, and with a flag and a base, drawn on (the 1 much of Europe writes,
-  which MNIST's American writers hardly do; the 13 writers' 1s have flags and some bases).
+  which MNIST's writers seldom write; the 13 writers' 1s have flags and some bases).
 The last 100 MNIST digits of each kind are held out from all of it, to measure the model
 (benchmarks/handwriting_targets.py). The file keeps the training images too, and the novelty
 bar: the distance within which 97 % of the MNIST training digits have a training image other
@@ -33,7 +33,7 @@ from np_mlp_digits import train
 MNIST_FILE = read_digit.ROOT / "data" / "mnist_2500.npz"
 SLANTED_COPIES = 2  # slanted and turned copies of each MNIST training digit
 HIDDEN = 64  # hidden units: the script's 32 fit fewer of these varied training images
-EPOCHS = 2000  # the script's 1000 leave more of the drawn digits unsure (see handwriting.md)
+EPOCHS = 2000  # the script's 1000 read fewer of the drawn digits right (see handwriting.md)
 SEED = 0  # the random slants and flags
 
 
@@ -77,12 +77,12 @@ def continental(image, rng, base):
     pen = max(4, round(np.sum(np.asarray(big) > 100) / (bottom - top)))  # area / length
     length, angle = rng.uniform(0.2, 0.4) * (bottom - top), np.radians(rng.uniform(20, 60))
     x_top, y_top = x[y <= top + 2].mean(), top + pen / 2
-    pen_on = ImageDraw.Draw(big)
-    pen_on.line([(x_top, y_top), (x_top - length * np.cos(angle),
+    draw = ImageDraw.Draw(big)
+    draw.line([(x_top, y_top), (x_top - length * np.cos(angle),
                                   y_top + length * np.sin(angle))], fill=255, width=pen)
     if base:
         half, x_bottom = rng.uniform(0.15, 0.3) * (bottom - top), x[y >= bottom - 2].mean()
-        pen_on.line([(x_bottom - half, bottom - pen / 2), (x_bottom + half, bottom - pen / 2)],
+        draw.line([(x_bottom - half, bottom - pen / 2), (x_bottom + half, bottom - pen / 2)],
                     fill=255, width=pen)
     return np.asarray(big)
 
@@ -133,9 +133,6 @@ def main(argv=None):
     parser.add_argument("--output", type=pathlib.Path, default=read_digit.MODEL_FILE,
                         metavar="FILE", help="where to write it (default: models/read_digit.npz)")
     path = parser.parse_args(argv).output
-    for ending in ("SIGTERM", "SIGHUP"):  # a kill or a closed terminal: clean up as for Ctrl-C
-        if hasattr(signal, ending):
-            signal.signal(getattr(signal, ending), signal.default_int_handler)
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".read_digit.",
                                              suffix=".tmp")
@@ -158,8 +155,8 @@ def main(argv=None):
         os.replace(temporary, path)  # atomic: readers see the old file or the new one
     except KeyboardInterrupt:
         return 130
-    except OSError as error:
-        print(f"cannot write {path}: {error.strerror}", file=sys.stderr)
+    except OSError as error:  # a full disk, or data/mnist_2500.npz missing: the file says
+        print(f"{error.filename or path}: {error.strerror}", file=sys.stderr)
         return 1
     finally:
         if os.path.exists(temporary):
@@ -169,4 +166,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    for ending in ("SIGTERM", "SIGHUP"):  # a kill or a closed terminal: clean up as for Ctrl-C
+        if hasattr(signal, ending):
+            signal.signal(getattr(signal, ending), signal.default_int_handler)
     sys.exit(main())
