@@ -41,7 +41,7 @@ UNSURE_BELOW = 0.7  # a top probability under this is reported as 'unsure'
 WORK_SIDE = (96, 256)  # the image is scaled so its long side is in this range: caps the work
 MIN_SIDE = 16  # fewer pixels than this on a side cannot hold a readable digit
 MAX_PIXELS = 100_000_000  # larger files are refused before they are decoded (memory)
-TOO_LARGE = "too large to read safely ({}, over 100 million); scale it down, 1000 x 1000 is plenty"
+TOO_LARGE = "too large to read safely ({:,} pixels, over {:,}); scale it down to 1000 x 1000"
 INK = 313  # inked pixels of the 32 x 32 bitmap: the median of the 1,797 digits (see the lab)
 WIDEST = 1.7  # width / height of the upright digit; MNIST's widest of 2,500 is 1.64
 MOST_MARKS = 2  # separate large marks; no MNIST digit has more than 2 (a 5's flag, a 7's bar)
@@ -71,7 +71,7 @@ def load_image(path):
         with image:  # closed when done, whatever happens
             width, height = image.size  # the file's own size, before anything is decoded
             if width * height > MAX_PIXELS:
-                raise DigitError(TOO_LARGE.format(f"{width} x {height} pixels"))
+                raise DigitError(TOO_LARGE.format(width * height, MAX_PIXELS))
             if min(width, height) < MIN_SIDE:
                 raise DigitError(f"only {width} x {height} pixels, too small to hold a digit; "
                                  f"use an image at least {MIN_SIDE} pixels on a side")
@@ -85,7 +85,7 @@ def load_image(path):
         if isinstance(error, UnidentifiedImageError):
             why = "not an image file that can be read; save the digit as a PNG or JPEG image"
         elif isinstance(error, Image.DecompressionBombError):  # Pillow's own limit, above ours
-            why = TOO_LARGE.format(re.search(r"\d+ pixels", str(error))[0])
+            why = TOO_LARGE.format(int(re.search(r"(\d+) pixels", str(error))[1]), MAX_PIXELS)
         elif getattr(error, "strerror", None):  # the system's words: a loop, a long name, ...
             why = f"cannot be opened: {error.strerror.lower()}; check the path and permissions"
         else:
