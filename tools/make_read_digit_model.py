@@ -8,7 +8,7 @@ The network is np_mlp_digits.train, unchanged but for 64 hidden units and 2,000 
   digits by other writers), each read by read_digit's recipe, as an image file would be;
 - those MNIST digits twice more, each slanted and turned a little at random, as writers lean;
 - MNIST's 1s with a flag, and with a flag and a base, drawn on (the 1 much of Europe writes,
-  which MNIST's writers seldom write; the 13 writers' 1s have flags and some bases).
+  which the model read as a 7 or a 2 without them: benchmarks/handwriting.md).
 The last 100 MNIST digits of each kind are held out from all of it, to measure the model
 (benchmarks/handwriting_targets.py). The file keeps the training images too, and the novelty
 bar: the distance within which 97 % of the MNIST training digits have a training image other
