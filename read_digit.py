@@ -201,11 +201,11 @@ def same_ink(mask, ink=INK):
     for _ in range(2):  # ink = length x width at 32 x 32; again, as the box grows with radius
         scale = 32 / (max(mask.shape) + 2 * radius)  # from this image's pixels to the bitmap's
         radius = int(round((ink / (mask.sum() / width * scale**2) - width) / 2))
-    r = abs(radius)
-    disc = np.hypot(*np.ogrid[-r:r + 1, -r:r + 1]) <= r  # a round pen of radius r
+    # A round pen of that radius, by the distance to the nearest ink (or paper) pixel: the
+    # same pixels as dilating (eroding) by a disc, a hundred times faster for a wide one.
     if radius > 0:
-        return ndimage.binary_dilation(np.pad(mask, radius), disc)
-    thinner = ndimage.binary_erosion(mask, disc) if radius < 0 else mask
+        return ndimage.distance_transform_edt(~np.pad(mask, radius)) <= radius
+    thinner = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1] > -radius
     return thinner if thinner.sum() > mask.sum() / 4 else mask  # a stroke never vanishes
 
 
