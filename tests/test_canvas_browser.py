@@ -1,5 +1,6 @@
 """The drawing canvas in a real browser: JupyterLab served on localhost, opened by headless
-Chromium (Debian's chromium, /usr/bin/chromium) driven by Playwright; the mouse draws a 7.
+Chromium (Debian's chromium, /usr/bin/chromium) driven by Playwright on a projector's 1024 x
+768 screen; the mouse draws a 7, and the pad, its reading and its probabilities fit the screen.
 
 Outside CI it skips, saying why, when Chromium or Playwright is missing; .ci/run installs
 Chromium and sets REQUIRE_BROWSER_TEST=1, so there a missing browser is a failure.
@@ -86,6 +87,24 @@ def lab(tmp_path_factory):
         server.wait(timeout=30)
 
 
+# The widest reading the pad can show, for the layout check
+WIDEST = "reads: <b>unsure (7 0.55, 1 0.30)</b>"
+FITS = """() => {
+    const output = document.querySelector('.jp-OutputArea-output');
+    const reading = output.querySelector('.reading');
+    reading.innerHTML = %r;
+    const range = document.createRange();
+    range.selectNodeContents(reading);  // the text itself, not the block it sits in
+    const box = output.getBoundingClientRect(), text = range.getBoundingClientRect();
+    const rows = [...output.querySelectorAll('div')]
+        .filter(d => !d.querySelector('div') && d.textContent.match(/^\\d /));
+    return {scrolls: output.scrollWidth > output.clientWidth, right: text.right, edge: box.right,
+            tall: text.height > 1.6 * parseFloat(getComputedStyle(reading).fontSize),
+            rows: rows.length, wrapped: rows.filter(d => d.getBoundingClientRect().height > 20)
+                                            .length, bottom: box.bottom};
+}""" % WIDEST
+
+
 def test_drawing_a_seven_with_the_mouse_shows_the_cells_and_reads_7(lab):
     from playwright.sync_api import sync_playwright
 
@@ -94,7 +113,7 @@ def test_drawing_a_seven_with_the_mouse_shows_the_cells_and_reads_7(lab):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
                                              headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": 1024, "height": 768})  # a projector
             page.goto(url)
             editor = page.locator(".jp-Cell .jp-InputArea-editor").first
             editor.wait_for(timeout=60_000)
@@ -124,6 +143,14 @@ def test_drawing_a_seven_with_the_mouse_shows_the_cells_and_reads_7(lab):
             page.screenshot(path=str(folder / "pad.png"))
             shutil.copy(folder / "pad.png", pathlib.Path(os.environ.get(
                 "CANVAS_SCREENSHOT", folder / "pad_copy.png")))
+            layout = page.evaluate(FITS) if text.startswith("reads: 7 (") else {}
         finally:
             browser.close()
     assert text.startswith("reads: 7 ("), text
+    # Beside JupyterLab's open file browser, at 1024 x 768: nothing scrolls sideways, the
+    # widest reading stays on one line inside the output, each probability is one row, and
+    # the pad ends above the screen's bottom edge. (The pad's first layout, with the reading
+    # in a 260-px column after the cells, wrapped there.)
+    assert not layout["scrolls"] and layout["right"] <= layout["edge"], layout
+    assert not layout["tall"] and (layout["rows"], layout["wrapped"]) == (10, 0), layout
+    assert layout["bottom"] <= 768, layout
