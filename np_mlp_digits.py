@@ -291,7 +291,7 @@ def main(argv=None):
           f"{X_train.shape[1]} pixels each")
     fix = advice(settings["lr"], settings["weight_decay"], names=("--lr", "--weight-decay"))
     from threadpoolctl import threadpool_limits  # here: only the command line caps threads
-    try:  # One BLAS thread: as fast on matrices this small, and 2-3x faster when another
+    try:  # One BLAS thread: a bit slower on an idle machine, 2-3x faster when another
         with threadpool_limits(limits=1, user_api="blas"):  # program keeps a core busy
             _, history = train(X_train, y_train, X_test, y_test, **settings)
     except FloatingPointError:  # the loss overflowed (train's message names its arguments)

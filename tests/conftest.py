@@ -34,8 +34,8 @@ def make_params(module, n_features, n_classes, seed=42, n_hidden=32):
 
 @pytest.fixture(scope="session", autouse=True)
 def one_blas_thread():
-    """One BLAS thread for the whole suite, as the scripts run: as fast on matrices this small,
-    many times faster on a busy machine, and every run in the suite computes the same bits."""
+    """One BLAS thread for the whole suite, as the scripts run: a bit slower on an idle machine,
+    several times faster on a busy one, and every run in the suite computes the same bits."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 

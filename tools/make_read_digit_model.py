@@ -141,7 +141,7 @@ def main(argv=None):
               file=sys.stderr)
         return 1
     try:
-        # One BLAS thread, as the scripts train: as fast on matrices this small, and several
+        # One BLAS thread, as the scripts train: a bit slower on an idle machine, several
         # times faster when another program keeps the other core busy.
         with os.fdopen(handle, "wb") as file, threadpool_limits(1, "blas"):
             mnist_features, labels, images = load_mnist()
