@@ -7,6 +7,7 @@ import copy
 import re
 import socket
 import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -141,3 +142,13 @@ def test_every_figure_lays_itself_out(name):
               if not any(keyword.arg == "layout" and ast.unparse(keyword.value) == "'constrained'"
                          for keyword in call.keywords)]
     assert unlaid == []
+
+
+def test_the_sync_tool_helps_and_refuses_what_is_not_a_notebook():
+    def sync(*args):
+        return subprocess.run([sys.executable, "-m", "tools.sync_notebooks", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    assert sync("--help").stdout.startswith("usage:")
+    refused = sync("README.md")
+    assert (refused.returncode, refused.stderr) == (
+        1, "error: README.md is not a notebook in this repository\n")

@@ -20,6 +20,7 @@ three written explanations are graded by hand: they are not in these points.)
 """
 
 import argparse
+import importlib.util
 import os
 import pathlib
 import shutil
@@ -112,6 +113,10 @@ def grade(course):
 
 def main(argv=None):
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    if importlib.util.find_spec("nbgrader") is None:
+        sys.exit("error: nbgrader is not installed here; install it with "
+                 "`.venv/bin/pip install nbgrader` (exercises/README.md says why it is not "
+                 "among the requirements)")
     with tempfile.TemporaryDirectory() as folder:
         scores = grade(pathlib.Path(folder))
     for student, notebooks in scores.items():

@@ -12,6 +12,7 @@ argument checks and the command line) stays in the scripts: the notebooks import
 notebook runs top to bottom in a fresh kernel, in its own folder, and is saved with its outputs.
 """
 
+import argparse
 import ast
 import pathlib
 import sys
@@ -65,4 +66,7 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", help="notebooks to sync and re-execute, as "
+                        "paths from the repository's folder (default: both lessons)")
+    main(parser.parse_args().notebooks)
