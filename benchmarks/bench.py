@@ -109,7 +109,7 @@ def per_epoch_table(label, module, hidden, epochs, repeats, X, y):
                   f"{label}: matrix products alone (floor)": floor(X, y, epochs, hidden)}
     times = interleaved(contenders, repeats)
     reference = statistics.median(next(iter(times.values())))
-    print(f"\n| per epoch | median | min-max | ratio |\n|---|---:|---:|---:|")
+    print("\n| per epoch | median | min-max | ratio |\n|---|---:|---:|---:|")
     for name, seconds in times.items():
         us = [1e6 * s / epochs for s in seconds]
         print(f"| {name} | {statistics.median(us):.0f} µs | {min(us):.0f}-{max(us):.0f} | "

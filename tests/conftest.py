@@ -3,6 +3,7 @@
 import ast
 import functools
 import math
+import os
 import pathlib
 import re
 import subprocess
@@ -23,6 +24,11 @@ from tools.sync_notebooks import LESSONS  # noqa: E402
 SCRIPTS = {"slp": np_slp_digits, "mlp": np_mlp_digits}
 LABS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "labs").glob("*.ipynb"))
 TEACHING = list(LESSONS.values()) + LABS  # every notebook that teaches, run by the suite
+
+
+# As a student's shell starts a program: output to a pipe or a file is buffered unless the
+# program says otherwise (PYTHONUNBUFFERED, set in some environments, would hide that).
+SHELL_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
 
 
 def make_params(module, n_features, n_classes, seed=42, n_hidden=32):
@@ -159,6 +165,11 @@ def lines(notebook):
 def prose(notebook):
     """The notebook's markdown, as one string."""
     return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def numbers(text):
+    """Every number in `text`, in order, as floats."""
+    return [float(x) for x in re.findall(r"-?\d+\.\d+|-?\d+", text)]
 
 
 def flat(text):

@@ -9,18 +9,15 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, SCRIPTS
+from conftest import ROOT, SCRIPTS, SHELL_ENV
 
 BOTH = ["np_slp_digits.py", "np_mlp_digits.py"]
-# As a student's shell starts it: output to a pipe or a file is buffered unless the script
-# says otherwise (PYTHONUNBUFFERED, set in some environments, would hide that).
-ENV = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
 
 
 def run(script, *args, **options):
     """The script in a process of its own, as a student runs it."""
     return subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120, env=ENV, **options)
+                          text=True, cwd=ROOT, timeout=120, env=SHELL_ENV, **options)
 
 
 def run_main(script, *args):
@@ -163,7 +160,7 @@ def test_a_loss_that_rises_for_an_epoch_but_ends_lower_is_not_divergence():
 
 def start(script, *args, **options):
     return subprocess.Popen([sys.executable, str(ROOT / script), *args], cwd=ROOT, text=True,
-                            env=ENV, stderr=subprocess.PIPE,
+                            env=SHELL_ENV, stderr=subprocess.PIPE,
                             **{"stdout": subprocess.PIPE, **options})
 
 
@@ -237,7 +234,7 @@ def test_in_a_log_file_the_epoch_lines_come_before_the_error(tmp_path):
     with open(tmp_path / "log", "w") as log:
         result = subprocess.run([sys.executable, str(ROOT / "np_mlp_digits.py"),
                                  "--weight-decay", "1e3", "--print-every", "10"], stdout=log,
-                                stderr=subprocess.STDOUT, cwd=ROOT, timeout=120, env=ENV)
+                                stderr=subprocess.STDOUT, cwd=ROOT, timeout=120, env=SHELL_ENV)
     lines = (tmp_path / "log").read_text().splitlines()
     assert result.returncode == 1
     assert [line.split("|")[0].strip() for line in lines[1:3]] == ["epoch    0", "epoch   10"]
@@ -251,7 +248,7 @@ def test_in_a_log_file_the_epoch_lines_come_before_the_error(tmp_path):
 def test_a_closed_standard_output_is_one_line_and_exit_1(script):
     # python np_mlp_digits.py >&-
     result = subprocess.run(["sh", "-c", f'"{sys.executable}" "{ROOT / script}" >&-'],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120, env=ENV)
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, env=SHELL_ENV)
     assert result.returncode == 1
     assert result.stderr == "error: standard output is closed: there is nowhere to print the " \
                             "results\n"
@@ -266,7 +263,7 @@ def test_a_full_disk_is_one_line_and_exit_1(script, args):
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, str(ROOT / script), *args], stdout=full,
                                 stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120,
-                                env=ENV)
+                                env=SHELL_ENV)
     assert (result.returncode, result.stderr) == (
         1, "error: [Errno 28] No space left on device\n")
 
@@ -277,7 +274,7 @@ def test_a_full_disk_with_no_room_for_the_error_ends_with_a_failing_status():
     # (Python's own 120 when even the error line cannot be written)
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, str(ROOT / "np_mlp_digits.py"), "--epochs", "3"],
-                                stdout=full, stderr=full, cwd=ROOT, timeout=120, env=ENV)
+                                stdout=full, stderr=full, cwd=ROOT, timeout=120, env=SHELL_ENV)
     assert result.returncode in (1, 120)
 
 

@@ -6,7 +6,6 @@ import copy
 import re
 
 import numpy as np
-import pytest
 from conftest import code_cells, default_run, defined, flat, lines, prose
 from scipy.stats import binomtest
 from sklearn.datasets import load_digits

@@ -14,8 +14,8 @@ import re
 
 import numpy as np
 import pytest
-from conftest import (ROOT, cell_printing, code_cells, default_run, flat, lines, printed,
-                      printed_line, prose, text_differences, told)
+from conftest import (ROOT, cell_printing, code_cells, default_run, flat, lines, numbers,
+                      printed, printed_line, prose, text_differences, told)
 from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
 
@@ -27,10 +27,6 @@ NOTEBOOK = "np_mlp_digits.ipynb"
 
 # One class of 60 minutes: TEACHING.md times each part (read aloud, plus the board work).
 PROSE_WORDS, VISIBLE_CODE_LINES = 1900, 220
-
-
-def numbers(text):
-    return [float(x) for x in re.findall(r"-?\d+\.\d+|-?\d+", text)]
 
 
 def collapsed(cell):

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SHELL_ENV
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 import read_digit
@@ -26,9 +26,6 @@ from tools import drawn_digits
 from tools import make_read_digit_model as make
 
 LINE = r"(?P<digit>\d) \((?P<p>[01]\.\d\d)\)|unsure \(\d [01]\.\d\d, \d [01]\.\d\d\)"
-# As a student's shell starts it: output to a pipe or a file is buffered unless the program
-# says otherwise (PYTHONUNBUFFERED, set in some environments, would hide that).
-ENV = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
 
 
 @pytest.fixture(scope="module")
@@ -364,7 +361,7 @@ def test_an_animated_gif_says_only_its_first_frame_is_read(tmp_path):
 
 def start(*args, python=(), **options):
     command = [sys.executable, *python, str(ROOT / "read_digit.py"), *map(os.fsdecode, args)]
-    return subprocess.Popen(command, cwd=ROOT, env=ENV, **{"stdout": subprocess.PIPE,
+    return subprocess.Popen(command, cwd=ROOT, env=SHELL_ENV, **{"stdout": subprocess.PIPE,
                                                             "stderr": subprocess.PIPE,
                                                             **options})
 
@@ -484,7 +481,7 @@ def test_a_closed_stdout_is_one_line_and_exit_1(tmp_path):
     seven = many_sevens(tmp_path, 2)
     closed = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", sys.executable,
                              str(ROOT / "read_digit.py"), *map(str, seven)],
-                            capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=120)
+                            capture_output=True, text=True, cwd=ROOT, env=SHELL_ENV, timeout=120)
     assert (closed.returncode, closed.stderr) == (
         1, "read_digit.py: standard output is closed; nowhere to print\n")
 

@@ -8,17 +8,14 @@ import re
 
 import numpy as np
 import pytest
-from conftest import both_say, cell_printing, code_cells, default_run, printed_line, told
+from conftest import (both_say, cell_printing, code_cells, default_run, numbers, printed_line,
+                      told)
 
 import np_mlp_digits as mlp
 import np_slp_digits as slp
 from compare_models import paired_comparison
 
 NOTEBOOK = "labs/what_training_changes.ipynb"
-
-
-def numbers(text):
-    return [float(x) for x in re.findall(r"-?\d+\.\d+|-?\d+", text)]
 
 
 def test_the_two_single_layer_starts_are_compared_image_by_image(notebook):
